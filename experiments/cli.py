@@ -1,0 +1,54 @@
+"""The `roundtrip` command: one entry point, one module per subcommand.
+
+Each module in `experiments/commands/` exposes `register(subparsers)`, which adds its
+parser and sets `func` to a callable taking the parsed arguments and returning an exit code.
+User errors (bad scenario, bad experiment file, foreign results folder) are raised as
+`UserError` subclasses; they print as one line on stderr and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from model.errors import UserError
+
+SUBCOMMANDS = ("run", "sweep", "summarize", "scenarios", "viz")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="roundtrip",
+        description="Circular financing in the AI compute economy: simulate, sweep, watch.",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in SUBCOMMANDS:
+        try:
+            module = importlib.import_module(f"experiments.commands.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"experiments.commands.{name}":
+                raise
+            continue
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except UserError as exc:
+        print(f"roundtrip {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("roundtrip: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,481 @@
+"""Scenarios: typed, validated parameters for one run of the economy.
+
+A scenario is a TOML file (see `experiments/scenarios/`). This module is the one place where
+every parameter's default, unit and meaning is written; the CLI's `--set`, the experiment
+designs and the live page's sliders all read them from here.
+
+Validation is strict on purpose: an unknown key, a wrong type, a negative GW, a deal naming an
+agent that does not exist or a rule name nobody registered is reported as one line naming the
+file, the key and what was expected (`ScenarioError`).
+"""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from model.errors import ScenarioError
+
+SCENARIO_DIR = Path(__file__).resolve().parent.parent / "experiments" / "scenarios"
+
+
+def param(default: Any, unit: str, doc: str, **constraints: Any) -> Any:
+    """A parameter with its default, unit and meaning, written once."""
+    return Field(default, description=doc, json_schema_extra={"unit": unit}, **constraints)
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+# ----------------------------------------------------------------------------- the world
+
+
+class Meta(Section):
+    name: str = param("unnamed", "", "scenario name")
+    description: str = param("", "", "one line on what the scenario represents")
+    start: str = param("2026-01", "YYYY-MM", "calendar month of step 0", pattern=r"^\d{4}-\d{2}$")
+    steps: int = param(120, "months", "default horizon", ge=1, le=1200)
+
+
+class EndMarket(Section):
+    """Businesses and consumers paying the labs for AI services: the only organic revenue."""
+
+    initial_spend: float = param(2.0, "B$/month", "end-market spending on AI services at step 0", ge=0)
+    annual_growth: float = param(0.5, "1/year", "mean growth rate of spending while far from the ceiling", ge=-0.9, le=5)
+    volatility: float = param(0.15, "1/sqrt(year)", "volatility of the growth shocks", ge=0, le=2)
+    ceiling: float = param(60.0, "B$/month", "saturation level of end-market spending", gt=0)
+    growth_persistence: float = param(0.9, "", "AR(1) persistence of monthly growth surprises", ge=0, lt=1)
+
+
+class Gpus(Section):
+    book_life_years: float = param(6.0, "years", "depreciation life used in the books", gt=0, le=15)
+    economic_life_years: float = param(4.0, "years", "life over which a GPU's rental value is lost", gt=0, le=15)
+    physical_life_years: float = param(7.0, "years", "age at which a GPU is scrapped", gt=0, le=20)
+    efficiency_gain: float = param(0.3, "1/year", "yearly fall in the cost of a unit of compute from newer chips", ge=0, le=1)
+    fire_sale_discount: float = param(0.5, "", "share of economic value lost when a defaulter's GPUs are dumped", ge=0, le=1)
+    shell_cost_per_gw: float = param(15.0, "B$/GW", "cost of a powered data-centre shell (building, cooling, grid works)", ge=0)
+    opex_per_gw_month: float = param(0.12, "B$/GW-month", "cloud operating cost per installed GW, staff and maintenance", ge=0)
+
+
+class Power(Section):
+    lead_time_months: int = param(36, "months", "wait from a granted connection request to power flowing", ge=0, le=240)
+    base_price: float = param(70.0, "$/MWh", "power price with ample spare capacity", gt=0)
+    scarcity_exponent: float = param(4.0, "", "how sharply price rises as use nears capacity", ge=0)
+    scarcity_multiplier: float = param(2.0, "", "price multiple added at full use", ge=0)
+    pue: float = param(1.3, "", "power drawn per GW of IT load (cooling overhead)", ge=1, le=3)
+    fuel_cost_share: float = param(0.6, "", "share of power revenue the utility pays out for fuel and operations", ge=0, le=1)
+
+
+class Credit(Section):
+    risk_free: float = param(0.04, "1/year", "risk-free interest rate", ge=0, le=0.5)
+    base_spread: float = param(0.025, "1/year", "spread for an investment-grade borrower", ge=0, le=0.5)
+    leverage_spread: float = param(0.08, "1/year", "extra spread per unit of debt / assets", ge=0, le=1)
+    tenant_spread: float = param(0.06, "1/year", "extra spread when tenants are all non-investment-grade", ge=0, le=1)
+    default_spread: float = param(0.04, "1/year", "extra spread right after a default (fades over a year)", ge=0, le=1)
+    sentiment_spread: float = param(0.03, "1/year", "spread added at the most pessimistic sentiment", ge=0, le=1)
+    max_ltv: float = param(0.7, "", "loan-to-value covenant on GPU-backed loans", gt=0, le=1)
+    loan_term_months: int = param(60, "months", "term of new loans, amortised evenly", ge=1, le=360)
+    lending_share: float = param(0.3, "", "share of investors' wealth they are willing to hold in loans", ge=0, le=1)
+    rationing_after_loss: float = param(3.0, "", "how strongly lenders cut new lending per unit of loss rate", ge=0)
+
+
+class Sentiment(Section):
+    initial: float = param(0.5, "", "starting sentiment, -1 gloom to +1 euphoria", ge=-1, le=1)
+    return_weight: float = param(2.0, "", "weight of the market's monthly return", ge=0)
+    growth_weight: float = param(1.0, "", "weight of end-market growth above trend", ge=0)
+    default_weight: float = param(0.6, "", "fall in sentiment per default", ge=0)
+    persistence: float = param(0.9, "", "monthly persistence of sentiment", ge=0, lt=1)
+
+
+class Investors(Section):
+    count: int = param(30, "", "number of investor agents", ge=1, le=10000)
+    wealth: float = param(3000.0, "B$", "investable wealth of all investors together (cash at start)", gt=0)
+    fundamental: float = param(0.4, "", "share of investors valuing firms off revenue and profit", ge=0)
+    trend: float = param(0.3, "", "share of investors following recent returns", ge=0)
+    sentiment: float = param(0.3, "", "share of investors following market sentiment", ge=0)
+    equity_share: float = param(0.3, "", "share of wealth investors target in these firms' shares", ge=0, le=1)
+    price_impact: float = param(0.5, "", "fractional price move per unit of net demand over market value", ge=0)
+    revenue_multiple: float = param(12.0, "", "price-to-sales multiple a neutral fundamentalist pays", gt=0)
+
+
+class Outcomes(Section):
+    """Thresholds of the outcome classifier (DESIGN.md, 'Outcomes of a run')."""
+
+    revenue_drawdown: float = param(0.5, "", "vendor trailing-12-month revenue fall from peak that counts as collapse", gt=0, le=1)
+    equity_drawdown: float = param(0.8, "", "vendor market-value fall from peak that counts as collapse", gt=0, le=1)
+    stable_revenue_band: float = param(0.2, "", "vendor revenue within this share of its peak at the end counts as near the peak", ge=0, le=1)
+
+
+# ----------------------------------------------------------------------------- agents
+
+
+class Firm(Section):
+    cash: float = param(10.0, "B$", "cash at start", ge=0)
+    debt: float = param(0.0, "B$", "debt at start, held by investors", ge=0)
+    debt_rate: float = param(0.07, "1/year", "interest rate on the starting debt", ge=0, le=1)
+    shares: float = param(1.0, "B shares", "shares outstanding", gt=0)
+    share_price: float = param(100.0, "$/share", "share price (or last round's price) at start", gt=0)
+    opex: float = param(0.5, "B$/month", "operating costs other than compute and power, paid to the rest of the world", ge=0)
+
+
+class Lab(Firm):
+    revenue_share: float = param(1.0, "", "weight of this lab in the end market at start (normalised over labs)", ge=0)
+    compute_gw: float = param(1.0, "GW", "compute in use at start, on contracts with clouds", ge=0)
+    ambition: float = param(2.0, "", "compute spending the lab plans per unit of projected revenue", ge=0, le=20)
+    horizon_months: int = param(24, "months", "how far ahead the lab plans compute", ge=1, le=120)
+    runway_months: int = param(12, "months", "cash runway below which the lab raises money", ge=1, le=120)
+    opex_share: float = param(0.35, "", "operating costs (staff, sales) as a share of revenue, beyond compute", ge=0, le=5)
+
+
+class Vendor(Firm):
+    annual_revenue: float = param(100.0, "B$/year", "revenue over the last year before start", ge=0)
+    gross_margin: float = param(0.7, "", "gross margin on chips", ge=0, lt=1)
+    price_per_gw: float = param(35.0, "B$/GW", "price of a GW of accelerators", gt=0)
+    capacity_gw_month: float = param(1.0, "GW/month", "production capacity at start", gt=0)
+    capacity_growth: float = param(0.4, "1/year", "highest yearly growth of production capacity", ge=0, le=5)
+    financing_share: float = param(0.3, "", "circular exposure (equity, loans, backstops in customers) the vendor accepts, as a share of trailing-12-month revenue", ge=0, le=5)
+    vendor_loan_share: float = param(0.2, "", "share of a cloud's chip purchase the vendor offers to lend", ge=0, le=1)
+    vendor_loan_rate: float = param(0.095, "1/year", "rate on vendor loans (OEM financing)", ge=0, le=1)
+
+
+class Cloud(Firm):
+    fleet_gw: float = param(1.0, "GW", "installed GPUs at start", ge=0)
+    fleet_age_months: float = param(12.0, "months", "average age of the starting fleet", ge=0)
+    powered_gw: float = param(1.2, "GW", "grid connection at start (IT load it can power)", ge=0)
+    other_revenue: float = param(0.0, "B$/month", "revenue from business outside AI compute, paid by the end market", ge=0)
+    investment_grade: bool = param(False, "", "investment-grade credit (hyperscalers) or not (neoclouds)")
+    vendor_mix: dict[str, float] = param({}, "", "share of chip purchases by vendor name; empty = equal split")
+    utility: str = param("", "", "name of the utility that powers it; empty = the first one")
+    spot_buffer: float = param(0.05, "", "idle capacity the cloud keeps for the spot market, as a share of contracts", ge=0, le=1)
+
+
+class Utility(Firm):
+    capacity_gw: float = param(20.0, "GW", "generation capacity available to data centres", gt=0)
+    capacity_growth_gw_year: float = param(2.0, "GW/year", "capacity added per year when the queue asks for it", ge=0)
+    build_cost_per_gw: float = param(2.0, "B$/GW", "cost of new generation per GW", ge=0)
+
+
+# ----------------------------------------------------------------------------- deals
+
+
+class DealBase(Section):
+    note: str = param("", "", "where the deal's terms come from")
+
+
+class TakeOrPay(DealBase):
+    type: Literal["take_or_pay"]
+    lab: str
+    cloud: str
+    gw: float = param(1.0, "GW", "contracted compute", gt=0)
+    price_per_gw_month: float = param(1.0, "B$/GW-month", "price of a GW-month of compute", gt=0)
+    start_step: int = param(0, "month", "first month of delivery", ge=0)
+    months: int = param(60, "months", "contract length", ge=1)
+
+
+class EquityForDeployment(DealBase):
+    type: Literal["equity_for_deployment"]
+    vendor: str
+    lab: str
+    per_gw: float = param(10.0, "B$/GW", "equity invested per GW the lab deploys", ge=0)
+    cap: float = param(100.0, "B$", "total investment cap", ge=0)
+
+
+class Warrants(DealBase):
+    type: Literal["warrants"]
+    vendor: str
+    lab: str
+    shares: float = param(0.16, "B shares", "vendor shares granted in all", gt=0)
+    gw: float = param(6.0, "GW", "GW of the vendor's chips bought for full vesting", gt=0)
+
+
+class VendorLoanDeal(DealBase):
+    type: Literal["vendor_loan"]
+    vendor: str
+    borrower: str
+    amount: float = param(1.0, "B$", "drawn amount at start", gt=0)
+    rate: float = param(0.095, "1/year", "interest rate", ge=0, le=1)
+    months: int = param(60, "months", "term, amortised evenly", ge=1)
+
+
+class CapacityBackstop(DealBase):
+    type: Literal["capacity_backstop"]
+    vendor: str
+    cloud: str
+    cap: float = param(6.3, "B$", "most the vendor pays in all", gt=0)
+    price_per_gw_month: float = param(1.0, "B$/GW-month", "what the vendor pays per idle GW-month", gt=0)
+    end_step: int = param(76, "month", "last month of the backstop", ge=0)
+
+
+class EquityStake(DealBase):
+    type: Literal["equity_stake"]
+    holder: str
+    issuer: str
+    fraction: float = param(0.05, "", "share of the issuer's shares held at start", gt=0, lt=1)
+
+
+Deal = Annotated[
+    Union[TakeOrPay, EquityForDeployment, Warrants, VendorLoanDeal, CapacityBackstop, EquityStake],
+    Field(discriminator="type"),
+]
+
+
+class Shock(Section):
+    """A scheduled event: the end market stalls, a lab misses a payment, a grid connection slips."""
+
+    step: int = param(12, "month", "when the shock fires", ge=0)
+    kind: Literal["end_market_stall", "missed_payment", "grid_delay", "export_ban"]
+    target: str = param("", "", "agent hit (lab, cloud, utility or vendor); empty = the whole market")
+    size: float = param(1.0, "", "stall: new growth rate per year; grid_delay: extra months; export_ban: share of vendor capacity lost", ge=-1)
+
+
+# ----------------------------------------------------------------------------- the scenario
+
+
+class Scenario(Section):
+    meta: Meta = Meta()
+    end_market: EndMarket = EndMarket()
+    gpus: Gpus = Gpus()
+    power: Power = Power()
+    credit: Credit = Credit()
+    sentiment: Sentiment = Sentiment()
+    investors: Investors = Investors()
+    outcomes: Outcomes = Outcomes()
+    labs: dict[str, Lab] = Field(default_factory=lambda: {"Lab": Lab()})
+    vendors: dict[str, Vendor] = Field(default_factory=lambda: {"Vendor": Vendor()})
+    clouds: dict[str, Cloud] = Field(default_factory=lambda: {"Cloud": Cloud()})
+    utilities: dict[str, Utility] = Field(default_factory=lambda: {"Utility": Utility()})
+    deals: list[Deal] = Field(default_factory=list)
+    shocks: list[Shock] = Field(default_factory=list)
+    rules: dict[str, str] = Field(default_factory=dict, description="rule slot -> rule name or dotted path")
+    check_invariants: bool = param(True, "", "check the accounting identities every step (off for speed)")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Scenario":
+        for kind in ("labs", "vendors", "clouds", "utilities"):
+            if not getattr(self, kind):
+                raise ValueError(f"{kind}: at least one agent is needed")
+        names = [n for kind in ("labs", "vendors", "clouds", "utilities") for n in getattr(self, kind)]
+        dupes = {n for n in names if names.count(n) > 1}
+        if dupes:
+            raise ValueError(f"agent names must be unique across kinds, repeated: {sorted(dupes)}")
+        firms = set(names)
+        roles = {"lab": self.labs, "vendor": self.vendors, "cloud": self.clouds}
+        for i, deal in enumerate(self.deals):
+            for role, agents in roles.items():
+                name = getattr(deal, role, None)
+                if name is not None and name not in agents:
+                    raise ValueError(
+                        f"deals[{i}].{role}: {name!r} is not a {role} of this scenario; expected one of {sorted(agents)}"
+                    )
+            for role in ("borrower", "holder", "issuer"):
+                name = getattr(deal, role, None)
+                if name is not None and name not in firms:
+                    raise ValueError(f"deals[{i}].{role}: {name!r} is not an agent of this scenario; expected one of {sorted(firms)}")
+            if isinstance(deal, CapacityBackstop) and deal.end_step < 0:
+                raise ValueError(f"deals[{i}].end_step: the backstop ends before it starts")
+        for name, cloud in self.clouds.items():
+            for vendor in cloud.vendor_mix:
+                if vendor not in self.vendors:
+                    raise ValueError(f"clouds.{name}.vendor_mix: {vendor!r} is not a vendor; expected one of {sorted(self.vendors)}")
+            if cloud.utility and cloud.utility not in self.utilities:
+                raise ValueError(f"clouds.{name}.utility: {cloud.utility!r} is not a utility; expected one of {sorted(self.utilities)}")
+        for i, shock in enumerate(self.shocks):
+            if shock.target and shock.target not in firms:
+                raise ValueError(f"shocks[{i}].target: {shock.target!r} is not an agent; expected one of {sorted(firms)}")
+        if self.gpus.economic_life_years > self.gpus.physical_life_years:
+            raise ValueError("gpus.economic_life_years: must not exceed gpus.physical_life_years")
+        from agents.rules import validate_rule_choices  # agents own the registry
+
+        validate_rule_choices(self.rules)
+        return self
+
+    # ------------------------------------------------------------------ overrides
+
+    def with_overrides(self, overrides: dict[str, Any], source: str = "--set") -> "Scenario":
+        """A copy with `{"dotted.path": value}` applied and validated like the file.
+
+        A `*` segment addresses every entry of a table: `vendors.*.financing_share`.
+        """
+        data = self.model_dump()
+        for path, value in overrides.items():
+            _set_path(data, path.split("."), value, path, source)
+        return validate_scenario(data, source)
+
+
+def _set_path(node: Any, parts: list[str], value: Any, path: str, source: str) -> None:
+    head, rest = parts[0], parts[1:]
+    if isinstance(node, list):
+        if head == "*":
+            targets = list(range(len(node)))
+        elif head.isdigit() and int(head) < len(node):
+            targets = [int(head)]
+        else:
+            raise ScenarioError(f"{source}: {path}: {head!r} is not an index of a list of {len(node)}")
+    elif isinstance(node, dict):
+        if head == "*":
+            targets = list(node)
+        elif head in node:
+            targets = [head]
+        else:
+            raise ScenarioError(f"{source}: {path}: unknown key {head!r}{_suggest(head, node)}")
+    else:
+        raise ScenarioError(f"{source}: {path}: {head!r} cannot be set inside a value")
+    for key in targets:
+        if rest:
+            _set_path(node[key], rest, value, path, source)
+        else:
+            node[key] = value
+
+
+def _suggest(key: str, options: Any) -> str:
+    close = difflib.get_close_matches(str(key), [str(o) for o in options], n=1, cutoff=0.5)
+    if close:
+        return f"; did you mean {close[0]!r}?"
+    return f"; expected one of {sorted(map(str, options))}"
+
+
+def _describe(error: dict[str, Any], data: Any) -> str:
+    loc = [str(p) for p in error["loc"] if not str(p).startswith(("function-", "tagged-union"))]
+    # drop pydantic's discriminator tags from paths like deals.0.take_or_pay.gw
+    clean = []
+    node = data
+    for part in loc:
+        if isinstance(node, list) and part.isdigit():
+            node = node[int(part)] if int(part) < len(node) else None
+            clean.append(part)
+        elif isinstance(node, dict) and part in node:
+            node = node[part]
+            clean.append(part)
+        elif isinstance(node, dict) and error["type"] == "extra_forbidden":
+            clean.append(part)
+        elif node is not None and not isinstance(node, dict):
+            clean.append(part)
+    key = ".".join(clean) or "(top level)"
+    if error["type"] == "extra_forbidden":
+        parent = _parent_fields(data, clean)
+        return f"{key}: unknown key{_suggest(clean[-1], parent) if parent else ''}"
+    msg = error["msg"]
+    if error["type"] == "value_error":
+        msg = msg.removeprefix("Value error, ")
+        return msg
+    got = error.get("input")
+    got_text = "" if isinstance(got, (dict, list)) else f", got {got!r}"
+    return f"{key}: expected {msg[0].lower() + msg[1:]}{got_text}"
+
+
+def _parent_fields(data: Any, path: list[str]) -> list[str]:
+    """The valid keys at the level of an unknown key, for 'did you mean'."""
+    model: Any = Scenario
+    for part in path[:-1]:
+        if model is None:
+            return []
+        field = model.model_fields.get(part) if hasattr(model, "model_fields") else None
+        if field is not None:
+            model = _inner_model(field.annotation)
+        elif part.isdigit() and isinstance(data, dict):
+            model = None
+        else:  # a name in a dict of agents: keep the dict's value model
+            pass
+        if model is None and path[0] == "deals" and len(path) >= 3:
+            deal = data.get("deals", [])[int(path[1])] if path[1].isdigit() else {}
+            model = _DEAL_TYPES.get(deal.get("type")) if isinstance(deal, dict) else None
+    return list(model.model_fields) if model is not None and hasattr(model, "model_fields") else []
+
+
+def _inner_model(annotation: Any) -> Any:
+    from typing import get_args
+
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _inner_model(arg)
+        if found is not None and found is not str:
+            return found
+    return None
+
+
+_DEAL_TYPES = {
+    "take_or_pay": TakeOrPay,
+    "equity_for_deployment": EquityForDeployment,
+    "warrants": Warrants,
+    "vendor_loan": VendorLoanDeal,
+    "capacity_backstop": CapacityBackstop,
+    "equity_stake": EquityStake,
+}
+
+
+def validate_scenario(data: dict[str, Any], source: str) -> Scenario:
+    """Validate a raw mapping; the first problem becomes a one-line `ScenarioError`."""
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ScenarioError(f"{source}: {_describe(first, data)}") from None
+    except ScenarioError as exc:
+        raise ScenarioError(f"{source}: {exc}") from None
+
+
+def resolve_scenario_path(name_or_path: str | Path) -> Path:
+    """A bundled scenario's name (`baseline`) or a path to a TOML file."""
+    path = Path(name_or_path)
+    if path.suffix != ".toml" and not path.exists():
+        path = SCENARIO_DIR / f"{name_or_path}.toml"
+    if not path.is_file():
+        bundled = sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
+        raise ScenarioError(f"{name_or_path}: no such scenario file; expected a path to a .toml file or one of {bundled}")
+    return path
+
+
+def load_scenario(name_or_path: str | Path = "baseline", overrides: dict[str, Any] | None = None) -> Scenario:
+    """Read, parse and validate a scenario file, then apply `overrides` (dotted paths)."""
+    path = resolve_scenario_path(name_or_path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{path}: malformed TOML: {exc}") from None
+    scenario = validate_scenario(data, str(path))
+    if overrides:
+        scenario = scenario.with_overrides(overrides, source=f"{path} --set")
+    return scenario
+
+
+def parse_assignment(text: str) -> tuple[str, Any]:
+    """`"a.b=0.3"` -> `("a.b", 0.3)`; values are read as TOML, else kept as strings."""
+    if "=" not in text:
+        raise ScenarioError(f"--set {text}: expected dotted.key=value")
+    key, raw = text.split("=", 1)
+    try:
+        value = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw
+    return key.strip(), value
+
+
+def parameter_info(scenario: Scenario) -> list[dict[str, Any]]:
+    """Every resolved parameter: dotted path, value, unit and meaning (for `scenarios show`)."""
+    rows: list[dict[str, Any]] = []
+
+    def walk(obj: Any, prefix: str) -> None:
+        if isinstance(obj, BaseModel):
+            for name, field in type(obj).model_fields.items():
+                value = getattr(obj, name)
+                path = f"{prefix}{name}"
+                if isinstance(value, (BaseModel, dict, list)) and not (isinstance(value, dict) and name in ("vendor_mix", "rules")):
+                    walk(value, path + ".")
+                else:
+                    extra = field.json_schema_extra or {}
+                    rows.append({"path": path, "value": value, "unit": extra.get("unit", ""), "doc": field.description or ""})
+        elif isinstance(obj, dict):
+            for key, value in obj.items():
+                walk(value, f"{prefix}{key}.")
+        elif isinstance(obj, list):
+            for i, value in enumerate(obj):
+                walk(value, f"{prefix}{i}.")
+
+    walk(scenario, "")
+    return rows

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Set up a fresh machine: a Python 3.12 virtual environment in .venv with the project and
+# its test tools, Debian's chromium for the browser tests, and Solara's front-end assets
+# (served locally, so the live page needs no outside host). Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+find_python() {
+    for candidate in python3.12 "$HOME/.pyenv/versions/3.12"*/bin/python3.12 /root/.pyenv/versions/3.12*/bin/python3.12 /usr/bin/python3.12 /usr/local/bin/python3.12; do
+        if command -v "$candidate" >/dev/null 2>&1 && "$candidate" -c 'import sys; assert sys.version_info[:2] == (3, 12)' 2>/dev/null; then
+            command -v "$candidate"
+            return 0
+        fi
+    done
+    return 1
+}
+
+if [ ! -x .venv/bin/python ]; then
+    PY=$(find_python) || { echo "setup: Python 3.12 not found (Mesa 3.4+ needs it)" >&2; exit 1; }
+    "$PY" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet -e ".[test]"
