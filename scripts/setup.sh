@@ -21,3 +21,19 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e ".[test]"
+
+# --- Live visualization (issue 4): Debian's chromium for the browser tests, and Solara's
+# front-end assets from the npm registry, so the page loads nothing from outside hosts.
+if [ ! -x /usr/bin/chromium ]; then
+    if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+    else
+        echo "setup: /usr/bin/chromium missing and apt-get unusable (need root); browser tests will be skipped" >&2
+    fi
+fi
+if command -v npm >/dev/null 2>&1; then
+    .venv/bin/python -m viz.assets fetch
+else
+    echo "setup: npm not found; Solara's assets not fetched, so the live page needs a CDN (see docs/viz.md)" >&2
+fi
