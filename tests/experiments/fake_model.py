@@ -27,6 +27,8 @@ def simulate(scenario, seed=None, steps=None, keep_series=False, work_s: float =
         raise RuntimeError("fake model refuses financing_share = 0.5")
     growth = scenario.end_market.annual_growth
     steps = steps or scenario.meta.steps
+    if scenario.meta.description.startswith("work_s="):  # busy time per run, for kill/interrupt tests
+        work_s = float(scenario.meta.description.split("=", 1)[1])
     if work_s:
         end = time.perf_counter() + work_s
         while time.perf_counter() < end:
