@@ -114,3 +114,7 @@ def probe(browser, server):
         yield probe
     finally:
         context.close()
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "browser: drives the live page in Debian's chromium (tests/viz)")

@@ -1,0 +1,144 @@
+"""The live page in a real browser: Debian's chromium, the server on a free loopback port.
+
+What the page shows is compared with a model built and stepped here in the test process with
+the same scenario and seed: the model is deterministic, so the numbers must agree.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+import pytest
+
+from viz import components as c
+from viz.app import DEFAULT_SEED, SLIDERS, LiveModel, scenario_value
+from model.scenario import load_scenario
+
+pytestmark = pytest.mark.browser
+
+REPO = Path(__file__).resolve().parents[2]
+SCREENSHOT = REPO / "docs" / "img" / "viz.png"
+SCENARIO = "baseline"
+
+
+def reference(steps: int, shock_after: int | None = None, **sliders) -> LiveModel:
+    model = LiveModel(scenario_name=SCENARIO, rng=DEFAULT_SEED, **sliders)
+    for i in range(steps):
+        if shock_after is not None and i == shock_after:
+            c.fire_shock(model, "stall")
+        model.step()
+    return model
+
+
+def open_page(probe):
+    page = probe.open()
+    step = page.get_by_role("button", name="Step", exact=True)
+    step.wait_for(timeout=60_000)
+    page.get_by_text("Time: 0.0").wait_for()
+    return page, step
+
+
+def do_steps(page, step, n: int) -> None:
+    for _ in range(n):
+        now = float(page.get_by_text("Time:").first.inner_text().split(":")[1])
+        step.click()
+        page.get_by_text(f"Time: {now + 1:.1f}").wait_for()
+
+
+def chart_series(page, title_start: str, trace: str, length: int) -> list[float]:
+    """The y values of one trace of the plotly chart whose title starts with `title_start`,
+    once it has `length` points (the chart redraws a moment after the step)."""
+    script = """([title, trace, length]) => {
+        for (const gd of document.querySelectorAll('.js-plotly-plot')) {
+            const text = (gd.layout && gd.layout.title && gd.layout.title.text) || '';
+            if (!text.startsWith(title)) continue;
+            for (const t of gd.data || []) {
+                if (t.name === trace && t.y && t.y.length === length) return Array.from(t.y);
+            }
+        }
+        return null;
+    }"""
+    handle = page.wait_for_function(script, arg=[title_start, trace, length], timeout=30_000)
+    return [float(v) for v in handle.json_value()]
+
+
+def cell(page, firm: str, column: str) -> str:
+    return page.locator(f"tr[data-firm='{firm}'] td[data-col='{column}']").inner_text()
+
+
+def wait_cell(page, firm: str, column: str, expected: str, timeout: float = 15.0) -> str:
+    deadline = time.monotonic() + timeout
+    while True:
+        got = cell(page, firm, column)
+        if got == expected or time.monotonic() > deadline:
+            return got
+        time.sleep(0.1)
+
+
+def test_page_renders_offline_and_step_advances_time(probe):
+    page, step = open_page(probe)
+    page.get_by_text("Balance sheets").wait_for()
+    do_steps(page, step, 1)
+    page.get_by_text("Time: 1.0").wait_for()
+    assert not probe.outside, f"the page reached for outside hosts: {probe.outside}"
+
+
+def test_chart_and_balance_sheet_match_the_model(probe):
+    page, step = open_page(probe)
+    do_steps(page, step, 3)
+    model = reference(3)
+    expected = list(c.model_frame(model)["end_market_spend"])
+    shown = chart_series(page, "End market vs compute", "end-market revenue", len(expected))
+    assert shown == pytest.approx(expected, rel=1e-12)
+    rows = c.balance_rows(model)
+    assert rows
+    for row in rows:
+        for column in c.BALANCE_COLUMNS:
+            want = c.fmt_money(row[column])
+            assert wait_cell(page, row["firm"], column, want) == want, (row["firm"], column)
+
+
+def test_slider_then_reset_changes_the_model(probe):
+    page, step = open_page(probe)
+    spec = SLIDERS["annual_growth"]
+    start = scenario_value(load_scenario(SCENARIO), spec.path)
+    slider = page.get_by_role("slider", name=spec.label)
+    slider.press("ArrowRight")
+    slider.press("ArrowRight")
+    page.get_by_role("button", name="Reset", exact=True).click()
+    time.sleep(0.5)  # Reset rebuilds the model on the server
+    do_steps(page, step, 2)
+    moved = round(start + 2 * spec.step, 6)
+    want = list(c.model_frame(reference(2, annual_growth=moved))["end_market_spend"])
+    default = list(c.model_frame(reference(2))["end_market_spend"])
+    assert not math.isclose(want[-1], default[-1], rel_tol=1e-9)
+    shown = chart_series(page, "End market vs compute", "end-market revenue", 3)
+    assert shown == pytest.approx(want, rel=1e-12)
+
+
+def test_shock_button_changes_the_next_step(probe):
+    page, step = open_page(probe)
+    do_steps(page, step, 2)
+    page.get_by_role("button", name=c.SHOCKS["stall"][0]).click()
+    page.get_by_text("shows from the next step").wait_for()
+    do_steps(page, step, 1)
+    shocked = list(c.model_frame(reference(3, shock_after=2))["end_market_spend"])
+    calm = list(c.model_frame(reference(3))["end_market_spend"])
+    assert shocked[:3] == pytest.approx(calm[:3], rel=1e-12)
+    assert not math.isclose(shocked[-1], calm[-1], rel_tol=1e-9)
+    shown = chart_series(page, "End market vs compute", "end-market revenue", 4)
+    assert shown == pytest.approx(shocked, rel=1e-12)
+    page.locator(".rt-events").get_by_text("end market stall").first.wait_for()
+
+
+def test_screenshot(probe):
+    page, step = open_page(probe)
+    do_steps(page, step, 12)
+    page.get_by_text("Money flows this month").first.wait_for()
+    time.sleep(1.0)  # let plotly finish drawing
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT), full_page=True)
+    assert SCREENSHOT.stat().st_size > 20_000
+    assert not probe.outside, probe.outside
