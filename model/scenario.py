@@ -50,6 +50,7 @@ class EndMarket(Section):
     volatility: float = param(0.15, "1/sqrt(year)", "volatility of the growth shocks", ge=0, le=2)
     ceiling: float = param(60.0, "B$/month", "saturation level of end-market spending", gt=0)
     growth_persistence: float = param(0.9, "", "AR(1) persistence of monthly growth surprises", ge=0, lt=1)
+    spot_share: float = param(0.1, "", "share of end-market spending that rents GPUs directly on the spot market", ge=0, le=1)
 
 
 class Gpus(Section):
@@ -59,6 +60,7 @@ class Gpus(Section):
     efficiency_gain: float = param(0.3, "1/year", "yearly fall in the cost of a unit of compute from newer chips", ge=0, le=1)
     fire_sale_discount: float = param(0.5, "", "share of economic value lost when a defaulter's GPUs are dumped", ge=0, le=1)
     shell_cost_per_gw: float = param(15.0, "B$/GW", "cost of a powered data-centre shell (building, cooling, grid works)", ge=0)
+    build_lead_months: int = param(12, "months", "from signing a compute contract to first delivery (chips and shells)", ge=0, le=60)
     opex_per_gw_month: float = param(0.12, "B$/GW-month", "cloud operating cost per installed GW, staff and maintenance", ge=0)
 
 
@@ -68,6 +70,7 @@ class Power(Section):
     scarcity_exponent: float = param(4.0, "", "how sharply price rises as use nears capacity", ge=0)
     scarcity_multiplier: float = param(2.0, "", "price multiple added at full use", ge=0)
     pue: float = param(1.3, "", "power drawn per GW of IT load (cooling overhead)", ge=1, le=3)
+    min_take: float = param(0.85, "", "share of a connection's capacity a cloud pays for even when it draws less (large-load tariffs)", ge=0, le=1)
     fuel_cost_share: float = param(0.6, "", "share of power revenue the utility pays out for fuel and operations", ge=0, le=1)
 
 
@@ -98,7 +101,6 @@ class Investors(Section):
     fundamental: float = param(0.4, "", "share of investors valuing firms off revenue and profit", ge=0)
     trend: float = param(0.3, "", "share of investors following recent returns", ge=0)
     sentiment: float = param(0.3, "", "share of investors following market sentiment", ge=0)
-    equity_share: float = param(0.3, "", "share of wealth investors target in these firms' shares", ge=0, le=1)
     price_impact: float = param(0.5, "", "fractional price move per unit of net demand over market value", ge=0)
     revenue_multiple: float = param(12.0, "", "price-to-sales multiple a neutral fundamentalist pays", gt=0)
 
@@ -129,6 +131,7 @@ class Lab(Firm):
     ambition: float = param(2.0, "", "compute spending the lab plans per unit of projected revenue", ge=0, le=20)
     horizon_months: int = param(24, "months", "how far ahead the lab plans compute", ge=1, le=120)
     runway_months: int = param(12, "months", "cash runway below which the lab raises money", ge=1, le=120)
+    max_revenue_per_gw_month: float = param(1.5, "B$/GW-month", "most AI-services revenue one GW can serve", gt=0)
     opex_share: float = param(0.35, "", "operating costs (staff, sales) as a share of revenue, beyond compute", ge=0, le=5)
 
 
@@ -139,6 +142,7 @@ class Vendor(Firm):
     capacity_gw_month: float = param(1.0, "GW/month", "production capacity at start", gt=0)
     capacity_growth: float = param(0.4, "1/year", "highest yearly growth of production capacity", ge=0, le=5)
     financing_share: float = param(0.3, "", "circular exposure (equity, loans, backstops in customers) the vendor accepts, as a share of trailing-12-month revenue", ge=0, le=5)
+    outside_revenue_share: float = param(0.4, "", "share of starting revenue from buyers outside the modelled chain (hyperscalers' own use, other markets); it moves with end-market spending", ge=0, lt=1)
     vendor_loan_share: float = param(0.2, "", "share of a cloud's chip purchase the vendor offers to lend", ge=0, le=1)
     vendor_loan_rate: float = param(0.095, "1/year", "rate on vendor loans (OEM financing)", ge=0, le=1)
 
@@ -151,6 +155,7 @@ class Cloud(Firm):
     investment_grade: bool = param(False, "", "investment-grade credit (hyperscalers) or not (neoclouds)")
     vendor_mix: dict[str, float] = param({}, "", "share of chip purchases by vendor name; empty = equal split")
     utility: str = param("", "", "name of the utility that powers it; empty = the first one")
+    max_backlog_ratio: float = param(5.0, "", "most GW under contract ahead the cloud signs, per GW in its fleet", gt=0)
     spot_buffer: float = param(0.05, "", "idle capacity the cloud keeps for the spot market, as a share of contracts", ge=0, le=1)
 
 

@@ -1,0 +1,74 @@
+"""What every firm shares: a name, its books, its decision rules, its recent income, its fate.
+
+Agents decide; the model executes. A firm reads its own balance sheet (`self.books`, handed
+over by the model) and last step's prices (`self.model.prices`) and returns a plan; markets
+and settlement in `model/` carry plans out. Nothing here imports `model/`.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+import mesa
+
+
+class Firm(mesa.Agent):
+    """A firm of the compute economy. Subclasses set `kind` and implement `decide()`."""
+
+    kind = "firm"
+
+    def __init__(self, model: mesa.Model, name: str, config: Any, rules: dict[str, Any]) -> None:
+        super().__init__(model)
+        self.name = name
+        self.config = config
+        self.rules = rules
+        self.books: Any = None  # the firm's BalanceSheet, set by the model's ledger
+        self.plan: Any = None
+        self.defaulted = False
+        self.default_step: int | None = None
+        self.default_cause = ""
+        self.revenue_month = 0.0
+        self.costs_month = 0.0
+        self.revenue_history: deque[float] = deque(maxlen=12)
+        self.profit_history: deque[float] = deque(maxlen=12)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name!r})"
+
+    @property
+    def active(self) -> bool:
+        return not self.defaulted
+
+    @property
+    def revenue_t12m(self) -> float:
+        """Revenue over the last 12 months (annualised while history is shorter)."""
+        h = self.revenue_history
+        return sum(h) * 12.0 / len(h) if h else 0.0
+
+    @property
+    def profit_t12m(self) -> float:
+        h = self.profit_history
+        return sum(h) * 12.0 / len(h) if h else 0.0
+
+    def revenue_growth(self, months: int = 6) -> float:
+        """Annualised growth of monthly revenue over the last `months` months."""
+        h = self.revenue_history
+        if len(h) <= months or h[-1 - months] <= 0 or h[-1] <= 0:
+            return 0.0
+        return (h[-1] / h[-1 - months]) ** (12.0 / months) - 1.0
+
+    def close_month(self) -> None:
+        """Roll this month's income into the history; called once per step by the model."""
+        self.revenue_history.append(self.revenue_month)
+        self.profit_history.append(self.revenue_month - self.costs_month)
+        self.revenue_month = 0.0
+        self.costs_month = 0.0
+
+    def monthly_burn(self) -> float:
+        """Average monthly cash loss over the last quarter (0 when profitable)."""
+        h = list(self.profit_history)[-3:]
+        return max(0.0, -sum(h) / len(h)) if h else 0.0
+
+    def decide(self) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError

@@ -1,0 +1,116 @@
+"""The account phase: depreciation, income, marks to market, circularity measures, next
+step's prices and sentiment, the invariant check, and data collection."""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+from model import markets
+from model.invariants import check_invariants
+from model.ledger import ASSET, NET_WORTH
+
+# Which flows are income to the payee and which are costs to the payer (B$ per month).
+INCOME_KINDS = frozenset({"ai_services", "compute_rent", "spot_rent", "other_revenue", "chip_sale", "outside_sales",
+                          "power", "backstop"})
+COST_KINDS = frozenset({"compute_rent", "power", "opex", "cogs", "fuel", "interest", "backstop"})
+COMPUTE_SPEND_KINDS = frozenset({"compute_rent", "spot_rent"})
+
+
+def account(m: Any, depreciate: bool = True) -> None:
+    if depreciate:
+        _depreciate(m)
+    _book_income(m)
+    mark_to_market(m)
+    _circularity(m)
+    for firm in m.firms:
+        firm.close_month()
+    _update_sentiment(m)
+    markets.update_prices(m)
+    m.default_intensity *= 0.92  # a default's effect on spreads fades over about a year
+    if m.check_invariants:
+        check_invariants(m)
+    m.datacollector.collect(m)
+
+
+def _depreciate(m: Any) -> None:
+    g = m.params.gpus
+    for cloud in m.clouds:
+        if cloud.defaulted:
+            continue
+        dep, scrapped_gw, scrapped_value = cloud.fleet.age_one_month(g.book_life_years * 12.0, g.physical_life_years * 12.0)
+        m.ledger.post(cloud.name, (NET_WORTH, ""), (ASSET, "gpus"), dep + scrapped_value)
+        cloud.costs_month += dep + scrapped_value
+        m.gw_scrapped += scrapped_gw
+
+
+def _book_income(m: Any) -> None:
+    by_name = m.by_name
+    spend = organic = 0.0
+    for flow in m.ledger.flows:
+        if flow.kind in INCOME_KINDS and flow.payee in by_name:
+            by_name[flow.payee].revenue_month += flow.amount
+        if flow.kind in COST_KINDS and flow.payer in by_name:
+            by_name[flow.payer].costs_month += flow.amount
+        if flow.kind in COMPUTE_SPEND_KINDS:
+            spend += flow.amount
+        if flow.kind == "ai_services":
+            organic += flow.amount
+    m.compute_spend = spend
+    m.organic_revenue = organic
+    m.step_flows = list(m.ledger.flows)
+
+
+def mark_to_market(m: Any) -> None:
+    """Every stake at shares x price; the change is a revaluation in the holder's net worth."""
+    sheets, registry = m.ledger.sheets, m.registry
+    for issuer, holdings in registry.holdings.items():
+        price = registry.price[issuer]
+        account = f"shares:{issuer}"
+        for holder, shares in holdings.items():
+            assets = sheets[holder].assets
+            diff = shares * price - assets.get(account, 0.0)
+            if diff:
+                assets[account] = assets.get(account, 0.0) + diff
+                sheets[holder].net_worth += diff
+
+
+def vendor_exposure(m: Any, vendor: Any) -> float:
+    """The vendor's investments (at cost), loans and backstops in its own customers (B$)."""
+    customers = {f.name for f in m.firms if f.kind in ("lab", "cloud")}
+    stakes = sum(v for (holder, issuer), v in m.invested_at_cost.items() if holder == vendor.name and issuer in customers)
+    loans = sum(l.outstanding for l in m.loans.values() if l.holder == vendor.name)
+    backstops = sum(d.remaining(m.steps) for d in m.deals if getattr(d, "vendor", None) == vendor.name and hasattr(d, "remaining"))
+    return stakes + loans + backstops
+
+
+def _circularity(m: Any) -> None:
+    for vendor in m.vendors:
+        vendor.exposure = vendor_exposure(m, vendor)
+        vendor.round_tripped_history.append(m.ledger.round_tripped.pop(vendor.name, 0.0))
+
+
+def _update_sentiment(m: Any) -> None:
+    value = sum(m.registry.market_value(f.name) for f in m.firms)
+    last = getattr(m, "_last_market_value", value)
+    market_return = value / last - 1.0 if last > 0 else 0.0
+    m._last_market_value = value
+    history = getattr(m, "_coverage_history", None)
+    if history is None:
+        history = m._coverage_history = deque(maxlen=4)
+    history.append((m.end_market.spend, max(m.compute_spend, 1e-9)))
+    surprise = 0.0
+    if len(history) == history.maxlen:
+        (d0, c0), (d1, c1) = history[0], history[-1]
+        surprise = 4.0 * ((d1 / d0 - 1.0) - (c1 / c0 - 1.0)) if d0 > 0 else 0.0
+        surprise = max(-1.0, min(1.0, surprise))
+    s = m.params.sentiment
+    m.prices.sentiment = m.rules["market.sentiment"](
+        m.prices.sentiment, market_return, surprise, m.new_defaults, s.persistence, s.return_weight, s.growth_weight,
+        s.default_weight,
+    )
+    for firm in m.firms:
+        values = getattr(firm, "value_history", None)
+        if values is None:
+            values = firm.value_history = deque(maxlen=4)
+        values.append(m.registry.market_value(firm.name))

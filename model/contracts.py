@@ -1,0 +1,169 @@
+"""Contracts: the deal types, each a small class with its terms and its payment schedule.
+
+A contract's terms are data (they come from the scenario's `[[deals]]` or from a market that
+just cleared); the ledger carries out the payments they schedule. Financial claims (loans,
+shares) appear on two balance sheets: the holder's asset and the issuer's liability (loans) or
+the share registry (equity).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(slots=True)
+class Loan:
+    """A debt claim: holder lends to issuer; amortised evenly, interest monthly.
+
+    One facility per (kind, issuer, holder): new draws add to it at a blended rate, so the
+    number of claims stays bounded however long the run.
+    """
+
+    id: int
+    kind: str  # "gpu_backed", "vendor_loan", "corporate"
+    holder: str
+    issuer: str
+    outstanding: float  # B$
+    rate: float  # per year
+    term_months: int
+    collateralised: bool = False
+
+    @property
+    def account(self) -> str:
+        return f"loan:{self.id}"
+
+    def interest_due(self) -> float:
+        return self.outstanding * self.rate / 12.0
+
+    def principal_due(self) -> float:
+        return min(self.outstanding, self.outstanding / max(self.term_months, 1))
+
+    def draw(self, amount: float, rate: float) -> None:
+        if self.outstanding + amount > 0:
+            self.rate = (self.rate * self.outstanding + rate * amount) / (self.outstanding + amount)
+        self.outstanding += amount
+
+
+@dataclass(slots=True)
+class TakeOrPay:
+    """Compute rented by a lab from a cloud: the lab pays for delivered GW whether used or not."""
+
+    id: int
+    lab: str
+    cloud: str
+    gw: float
+    price_per_gw_month: float
+    start_step: int
+    end_step: int  # exclusive
+    delivered_gw: float = 0.0  # set each step by the compute market
+    active: bool = True
+
+    def live(self, step: int) -> bool:
+        return self.active and self.start_step <= step < self.end_step
+
+    def rent_due(self) -> float:
+        return self.delivered_gw * self.price_per_gw_month
+
+    def committed_value(self, step: int) -> float:
+        """Remaining payments if fully delivered: the backlog (remaining performance obligation)."""
+        months = max(0, self.end_step - max(step, self.start_step))
+        return self.gw * self.price_per_gw_month * months
+
+
+@dataclass(slots=True)
+class EquityForDeployment:
+    """Vendor buys the lab's new shares in tranches per GW the lab deploys, up to a cap."""
+
+    vendor: str
+    lab: str
+    per_gw: float
+    cap: float
+    invested: float = 0.0
+    active: bool = True
+
+    def tranche(self, new_gw: float) -> float:
+        return max(0.0, min(self.per_gw * new_gw, self.cap - self.invested)) if self.active else 0.0
+
+
+@dataclass(slots=True)
+class Warrants:
+    """Vendor shares granted to the lab as it buys the vendor's chips (vesting per GW)."""
+
+    vendor: str
+    lab: str
+    shares: float  # B shares in all
+    gw: float  # GW for full vesting
+    vested_gw: float = 0.0
+    active: bool = True
+
+    def vest(self, new_gw: float) -> float:
+        """Shares vesting for `new_gw` more GW bought."""
+        if not self.active:
+            return 0.0
+        take = max(0.0, min(new_gw, self.gw - self.vested_gw))
+        self.vested_gw += take
+        return self.shares * take / self.gw
+
+
+@dataclass(slots=True)
+class CapacityBackstop:
+    """Vendor pays the cloud for capacity that finds no tenant, up to a cap, until a date."""
+
+    vendor: str
+    cloud: str
+    cap: float
+    price_per_gw_month: float
+    end_step: int
+    paid: float = 0.0
+    active: bool = True
+
+    def payment(self, idle_gw: float, step: int) -> float:
+        if not self.active or step > self.end_step:
+            return 0.0
+        return max(0.0, min(idle_gw * self.price_per_gw_month, self.cap - self.paid))
+
+    def remaining(self, step: int) -> float:
+        return 0.0 if not self.active or step > self.end_step else self.cap - self.paid
+
+
+@dataclass(slots=True)
+class PowerRequest:
+    """A grid connection asked of a utility: waits the lead time, then the GW are connected."""
+
+    cloud: str
+    utility: str
+    gw: float
+    requested_step: int
+    ready_step: int
+
+
+@dataclass
+class ShareRegistry:
+    """Shares outstanding of every firm and who holds them; prices in $/share (= B$ per B shares)."""
+
+    outstanding: dict[str, float] = field(default_factory=dict)
+    holdings: dict[str, dict[str, float]] = field(default_factory=dict)  # issuer -> holder -> shares
+    price: dict[str, float] = field(default_factory=dict)
+
+    def list_firm(self, issuer: str, shares: float, price: float) -> None:
+        self.outstanding[issuer] = shares
+        self.holdings[issuer] = {}
+        self.price[issuer] = price
+
+    def market_value(self, issuer: str) -> float:
+        return self.outstanding[issuer] * self.price[issuer]
+
+    def held(self, issuer: str, holder: str) -> float:
+        return self.holdings[issuer].get(holder, 0.0)
+
+    def move(self, issuer: str, seller: str, buyer: str, shares: float) -> None:
+        h = self.holdings[issuer]
+        h[seller] = h.get(seller, 0.0) - shares
+        h[buyer] = h.get(buyer, 0.0) + shares
+        if abs(h[seller]) < 1e-15:
+            del h[seller]
+
+    def issue(self, issuer: str, holder: str, shares: float) -> None:
+        self.outstanding[issuer] += shares
+        h = self.holdings[issuer]
+        h[holder] = h.get(holder, 0.0) + shares

@@ -1,0 +1,213 @@
+"""The compute economy: a Mesa model whose step is the five phases of DESIGN.md.
+
+    observe -> decide -> trade -> settle -> account
+
+Agents (`agents/`) decide from last step's prices and their own books; the markets
+(`model/markets.py`), settlement (`model/settlement.py`) and the ledger (`model/ledger.py`)
+carry the decisions out. Nothing here knows which outcome a scenario is meant to produce:
+collapse or growth emerges from deal terms, demand, GPU lives, power and credit.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+import mesa
+import numpy as np
+
+from agents.ai_lab import AILab
+from agents.chip_vendor import ChipVendor
+from agents.cloud_provider import CloudProvider
+from agents.investor import Investor
+from agents.power_utility import PowerUtility
+from agents.rules import resolve_all
+from model import accounting, markets, reporters, settlement
+from model.contracts import ShareRegistry
+from model.end_market import EndMarket
+from model.ledger import Ledger
+from model.scenario import Scenario, load_scenario
+from model.setup import build_economy
+
+
+@dataclass
+class Prices:
+    """Last step's prices: what every agent reads when it decides."""
+
+    sentiment: float = 0.0
+    spot_price: float = 1.0  # B$/GW-month
+    contract_price: float = 1.0  # B$/GW-month, index of clouds' asks
+    chip_price: float = 35.0  # B$/GW
+    power_price: dict[str, float] = field(default_factory=dict)  # $/MWh by utility
+    risk_free: float = 0.04
+    spread: dict[str, float] = field(default_factory=dict)  # per year, by borrower
+    collateral_factor: float = 1.0  # spot against contract price: marks GPU collateral
+
+
+class RoundtripModel(mesa.Model):
+    """One run of the AI compute economy.
+
+    Parameters
+    ----------
+    scenario: a `Scenario`, or the name or path of a scenario file.
+    rng: seed (int, `SeedSequence` or `Generator`); the model's only source of randomness.
+    overrides: `{"dotted.path": value}` applied to the scenario and validated like the file.
+    check_invariants: overrides the scenario's setting (None keeps it).
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario | str = "baseline",
+        rng: Any = None,
+        overrides: dict[str, Any] | None = None,
+        check_invariants: bool | None = None,
+    ) -> None:
+        super().__init__(rng=rng)
+        if not isinstance(scenario, Scenario):
+            scenario = load_scenario(scenario)
+        if overrides:
+            scenario = scenario.with_overrides(overrides)
+        self.params = scenario
+        self.check_invariants = scenario.check_invariants if check_invariants is None else check_invariants
+        self.rules = resolve_all(scenario.rules)
+        self.prices = Prices(risk_free=scenario.credit.risk_free, sentiment=scenario.sentiment.initial)
+        self.ledger = Ledger(vendor_tags=tuple(scenario.vendors))
+        self.registry = ShareRegistry()
+        self.end_market = EndMarket(scenario.end_market)
+        self.loans: dict[tuple[str, str, str], Any] = {}  # (kind, issuer, holder) -> Loan
+        self.loan_ids = itertools.count(1)
+        self.contracts: list = []
+        self.deals: list = []
+        self.power_requests: list = []
+        self.events: list[dict[str, Any]] = []
+        self.defaults: list[dict[str, Any]] = []
+        self.write_offs: dict[str, float] = {}  # holder sector -> B$ lost
+        self.invested_at_cost: dict[tuple[str, str], float] = {}  # (holder, issuer) -> B$ paid for stakes
+        self.gw_built = 0.0
+        self.gw_scrapped = 0.0
+        self.default_intensity = 0.0
+        self.loan_losses: list[float] = []
+        self.export_bans: dict[str, float] = {}
+        self.missed_payments: set[str] = set()
+        self.new_defaults = 0
+        self.step_flows: list = []
+        self.build_lead_months = scenario.gpus.build_lead_months
+        self.economic_life_months = scenario.gpus.economic_life_years * 12.0
+        self.by_name: dict[str, Any] = {}
+        build_economy(self)
+        self.labs = self.agents_by_type[AILab]
+        self.vendors = self.agents_by_type[ChipVendor]
+        self.clouds = self.agents_by_type[CloudProvider]
+        self.utilities = self.agents_by_type[PowerUtility]
+        self.investors = self.agents_by_type[Investor]
+        self.firms = [a for a in self.agents if not isinstance(a, Investor)]
+        markets.update_prices(self)
+        self.datacollector = reporters.make_datacollector(self)
+        accounting.account(self, depreciate=False)
+
+    # ------------------------------------------------------------------ the step
+
+    def step(self) -> None:
+        self.observe()
+        self.decide()
+        self.trade()
+        self.settle()
+        self.account()
+
+    def observe(self) -> None:
+        """End-market demand moves; scheduled shocks fire."""
+        self.ledger.flows.clear()
+        self.new_defaults = 0
+        self.end_market.advance(self.rng)
+        for shock in self.params.shocks:
+            if shock.step == self.steps:
+                self.apply_shock(shock.kind, shock.target, shock.size)
+
+    def decide(self) -> None:
+        """Every agent sets its plans from last step's prices and its own books."""
+        for agent in self.active_firms():
+            agent.decide()
+        self.investors.do("decide")
+
+    def trade(self) -> None:
+        """Markets clear in a fixed order: power, compute, chips, credit, equity."""
+        markets.clear_power(self)
+        markets.clear_compute(self)
+        markets.clear_chips(self)
+        markets.clear_credit(self)
+        markets.clear_equity(self)
+
+    def settle(self) -> None:
+        """Payments due go through the ledger; defaults cascade until none is new."""
+        settlement.settle(self)
+
+    def account(self) -> None:
+        """Depreciation, marks to market, measures, the invariant check, data collection."""
+        accounting.account(self)
+
+    # ------------------------------------------------------------------ shocks
+
+    def apply_shock(self, kind: str, target: str = "", size: float = 0.0) -> None:
+        """Hit the running model now (scheduled shocks and the live page's buttons)."""
+        if kind == "end_market_stall":
+            self.end_market.stall(size)
+        elif kind == "missed_payment":
+            for lab in self.labs:
+                if lab.active and (not target or lab.name == target):
+                    self.missed_payments.add(lab.name)
+                    break
+        elif kind == "grid_delay":
+            for request in self.power_requests:
+                if not target or target in (request.cloud, request.utility):
+                    request.ready_step += int(size)
+        elif kind == "export_ban":
+            for vendor in self.vendors:
+                if not target or vendor.name == target:
+                    self.export_bans[vendor.name] = min(1.0, max(0.0, size))
+        else:
+            raise ValueError(f"unknown shock {kind!r}")
+        self.log_event("shock", target or "market", f"{kind.replace('_', ' ')} (size {size:g})")
+
+    # ------------------------------------------------------------------ helpers read by agents
+
+    def active_firms(self) -> list:
+        return [f for f in self.firms if not f.defaulted]
+
+    def log_event(self, kind: str, agent: str, text: str) -> None:
+        self.events.append({"step": self.steps, "kind": kind, "agent": agent, "text": text})
+
+    def export_factor(self, vendor: str) -> float:
+        return 1.0 - self.export_bans.get(vendor, 0.0)
+
+    @property
+    def vendor_loan_share(self) -> float:
+        return float(np.mean([v.config.vendor_loan_share for v in self.vendors]))
+
+    def power_cost_per_gw_month(self, cloud: CloudProvider) -> float:
+        """B$ a powered GW costs per month: GW x PUE x 730 h x $/MWh."""
+        price = self.prices.power_price.get(cloud.utility_name, self.params.power.base_price)
+        return self.params.power.pue * 730.0 * price / 1e6
+
+    def running_cost_per_gw_month(self, cloud_name: str) -> float:
+        cloud = self.by_name[cloud_name]
+        return self.params.gpus.opex_per_gw_month + self.power_cost_per_gw_month(cloud)
+
+    def debts_of(self, name: str) -> list:
+        return [loan for loan in self.loans.values() if loan.issuer == name]
+
+    def debt_service_estimate(self, name: str) -> float:
+        return sum(loan.interest_due() + loan.principal_due() for loan in self.debts_of(name))
+
+    def secured_debt(self, name: str) -> float:
+        return sum(loan.outstanding for loan in self.debts_of(name) if loan.collateralised)
+
+    def firm_views(self) -> dict[str, dict[str, float]]:
+        """What investors see of each listed, solvent firm (computed once a step)."""
+        if getattr(self, "_views_step", None) != self.steps:
+            self._views = markets.firm_views(self)
+            self._views_step = self.steps
+        return self._views
+
+    def investor_wealth(self, investor: Investor) -> float:
+        return investor.books.total_assets

@@ -1,0 +1,82 @@
+"""A cloud's GPU fleet by vintage: book value against economic value.
+
+Books depreciate a vintage straight-line over the *book* life (what lenders and filings
+assume: 4-6 years); its rental value is lost over the shorter *economic* life (heavy use and
+newer chips: about 3 years). The economic value, marked to the spot market, is the collateral
+behind GPU-backed loans, so the gap between the two lives is where a lender's cushion hides.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(slots=True)
+class Vintage:
+    gw: float
+    cost_per_gw: float  # B$/GW paid
+    age_months: float
+    book_value: float  # B$
+
+
+@dataclass
+class Fleet:
+    vintages: list[Vintage] = field(default_factory=list)
+
+    @property
+    def gw(self) -> float:
+        return sum(v.gw for v in self.vintages)
+
+    @property
+    def book_value(self) -> float:
+        return sum(v.book_value for v in self.vintages)
+
+    def average_age_years(self) -> float:
+        gw = self.gw
+        return sum(v.gw * v.age_months for v in self.vintages) / gw / 12.0 if gw > 0 else 0.0
+
+    def add(self, gw: float, cost_per_gw: float, age_months: float = 0.0, book_value: float | None = None) -> None:
+        if gw > 0:
+            value = gw * cost_per_gw if book_value is None else book_value
+            self.vintages.append(Vintage(gw, cost_per_gw, age_months, value))
+
+    def economic_value(self, market_factor: float, economic_life_months: float) -> float:
+        """What the fleet would fetch: cost less value lost over the economic life, times the
+        spot market's level against new-contract prices."""
+        return market_factor * sum(
+            v.gw * v.cost_per_gw * max(0.0, 1.0 - v.age_months / economic_life_months) for v in self.vintages
+        )
+
+    def age_one_month(self, book_life_months: float, physical_life_months: float) -> tuple[float, float, float]:
+        """Age every vintage; returns (book depreciation B$, GW scrapped, book value scrapped B$)."""
+        depreciation = scrapped_gw = scrapped_value = 0.0
+        kept = []
+        for v in self.vintages:
+            v.age_months += 1.0
+            step = min(v.book_value, v.gw * v.cost_per_gw / book_life_months)
+            v.book_value -= step
+            depreciation += step
+            if v.age_months >= physical_life_months:
+                scrapped_gw += v.gw
+                scrapped_value += v.book_value
+            else:
+                kept.append(v)
+        self.vintages = kept
+        return depreciation, scrapped_gw, scrapped_value
+
+    def take(self, share: float) -> "Fleet":
+        """Remove `share` of every vintage and return it as a fleet of its own (for sales)."""
+        taken = Fleet()
+        for v in self.vintages:
+            part = Vintage(v.gw * share, v.cost_per_gw, v.age_months, v.book_value * share)
+            v.gw -= part.gw
+            v.book_value -= part.book_value
+            taken.vintages.append(part)
+        self.vintages = [v for v in self.vintages if v.gw > 1e-12]
+        return taken
+
+    def absorb(self, other: "Fleet", price_paid: float) -> None:
+        """Add another fleet's vintages, booked at the price paid (spread by book value)."""
+        total = other.book_value or 1.0
+        for v in other.vintages:
+            self.vintages.append(Vintage(v.gw, v.cost_per_gw, v.age_months, price_paid * v.book_value / total))

@@ -1,0 +1,68 @@
+"""The accounting identities of DESIGN.md, checked every step (always in tests).
+
+A violation raises `InvariantViolation` with the step, the agent, the account and the
+difference: it is never absorbed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from model.errors import InvariantViolation
+from model.ledger import EXCHANGE
+
+ABS_TOL = 1e-6  # B$: a thousand dollars
+REL_TOL = 1e-9  # of the largest stock involved
+
+
+def _close(a: float, b: float) -> bool:
+    return abs(a - b) <= ABS_TOL + REL_TOL * max(abs(a), abs(b))
+
+
+def check_invariants(m: Any) -> None:
+    step, ledger, registry = m.steps, m.ledger, m.registry
+    # each agent: assets = liabilities + net worth
+    for name, sheet in ledger.sheets.items():
+        assets, liabilities = sheet.total_assets, sheet.total_liabilities
+        if not _close(assets, liabilities + sheet.net_worth):
+            raise InvariantViolation(step, name, "balance sheet", assets - liabilities - sheet.net_worth,
+                                     "assets != liabilities + net worth")
+    # each claim: holder's asset = issuer's liability = the loan's outstanding amount
+    for loan in m.loans.values():
+        held = ledger.sheets[loan.holder].assets.get(loan.account, 0.0)
+        owed = ledger.sheets[loan.issuer].liabilities.get(loan.account, 0.0)
+        if not _close(held, loan.outstanding):
+            raise InvariantViolation(step, loan.holder, loan.account, held - loan.outstanding, "holder's asset != loan outstanding")
+        if not _close(owed, loan.outstanding):
+            raise InvariantViolation(step, loan.issuer, loan.account, owed - loan.outstanding, "issuer's liability != loan outstanding")
+    # shares held = shares outstanding; every stake marked at the market price
+    for issuer, holdings in registry.holdings.items():
+        held = sum(holdings.values())
+        if not _close(held, registry.outstanding[issuer]):
+            raise InvariantViolation(step, issuer, "shares", held - registry.outstanding[issuer], "shares held != shares outstanding")
+        price = registry.price[issuer]
+        for holder, shares in holdings.items():
+            booked = ledger.sheets[holder].assets.get(f"shares:{issuer}", 0.0)
+            if not _close(booked, shares * price):
+                raise InvariantViolation(step, holder, f"shares:{issuer}", booked - shares * price, "stake != shares x price")
+    # money: the sum of all cash (outside accounts included) never changes
+    total = ledger.total_money()
+    if not _close(total, ledger.money_total):
+        raise InvariantViolation(step, "(all)", "cash", total - ledger.money_total,
+                                 "money changed other than through the end-market and rest-of-world accounts")
+    exchange = ledger.sheets[EXCHANGE].assets["cash"]
+    if not _close(exchange, 0.0):
+        raise InvariantViolation(step, EXCHANGE, "cash", exchange, "the exchange did not net to zero")
+    # physical stocks: GPUs built = installed + idle + scrapped; power drawn <= capacity
+    fleet = sum(c.fleet.gw for c in m.clouds)
+    if not _close(m.gw_built, fleet + m.gw_scrapped):
+        raise InvariantViolation(step, "(all)", "gpus", m.gw_built - fleet - m.gw_scrapped, "GW built != installed + idle + scrapped")
+    for cloud in m.clouds:
+        booked = cloud.books.assets.get("gpus", 0.0)
+        if not _close(booked, cloud.fleet.book_value):
+            raise InvariantViolation(step, cloud.name, "gpus", booked - cloud.fleet.book_value, "booked GPUs != fleet book value")
+    pue = m.params.power.pue
+    for utility in m.utilities:
+        drawn = sum(c.powered_fleet_gw() for c in m.clouds if c.utility_name == utility.name and not c.defaulted) * pue
+        if drawn > utility.capacity_gw * (1 + REL_TOL) + ABS_TOL:
+            raise InvariantViolation(step, utility.name, "capacity", drawn - utility.capacity_gw, "power drawn > capacity")

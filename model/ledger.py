@@ -1,0 +1,184 @@
+"""The ledger: every balance sheet, every transfer, and the money-tag tracer.
+
+Each agent (and the two outside accounts, the end market and the rest of the world) has a
+`BalanceSheet` whose assets, liabilities and net worth are stored separately, never derived
+from one another, so the identity assets = liabilities + net worth is a real check.
+
+A transfer moves cash from a payer to a payee and books the other side on each sheet (an
+expense, an asset bought, a debt repaid; a revenue, a debt taken on, an asset sold): one
+double entry per sheet, so each sheet stays balanced on its own. Non-cash events (depreciation,
+marking shares to market, write-offs) are single-sheet postings.
+
+Money tags trace round-tripping: money a vendor puts into the chain (equity, loans, backstop
+payments) carries that vendor's tag; every transfer moves tags in proportion to the payer's
+cash (pro rata mixing), and when tagged money comes back to its vendor as revenue the tagged
+part is the round-tripped revenue. Money that returns home loses its tag.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+END_MARKET = "end_market"
+REST_OF_WORLD = "rest_of_world"
+EXCHANGE = "exchange"  # the equity market's clearing account: net zero after every clearing
+OUTSIDE = (END_MARKET, REST_OF_WORLD)
+
+# Sides of an entry: where the other half of a cash movement is booked on a sheet.
+NET_WORTH = "nw"
+ASSET = "asset"
+LIABILITY = "liability"
+
+
+class BalanceSheet:
+    """Stocks of one agent in B$: assets and liabilities by account, and net worth."""
+
+    __slots__ = ("owner", "assets", "liabilities", "net_worth")
+
+    def __init__(self, owner: str) -> None:
+        self.owner = owner
+        self.assets: dict[str, float] = {"cash": 0.0}
+        self.liabilities: dict[str, float] = {}
+        self.net_worth = 0.0
+
+    @property
+    def cash(self) -> float:
+        return self.assets["cash"]
+
+    @property
+    def total_assets(self) -> float:
+        return sum(self.assets.values())
+
+    @property
+    def total_liabilities(self) -> float:
+        return sum(self.liabilities.values())
+
+    def imbalance(self) -> float:
+        return self.total_assets - self.total_liabilities - self.net_worth
+
+    def debt(self) -> float:
+        return sum(v for k, v in self.liabilities.items() if k.startswith("loan:"))
+
+
+@dataclass(slots=True)
+class Flow:
+    """One transfer, kept for the step's Sankey and the measures."""
+
+    payer: str
+    payee: str
+    kind: str
+    amount: float
+
+
+@dataclass
+class Ledger:
+    vendor_tags: tuple[str, ...] = ()
+    sheets: dict[str, BalanceSheet] = field(default_factory=dict)
+    flows: list[Flow] = field(default_factory=list)
+    # tags[account][k]: the part of the account's cash that vendor k put into the chain
+    tags: dict[str, list[float]] = field(default_factory=dict)
+    # round-tripped revenue received this step, by vendor
+    round_tripped: dict[str, float] = field(default_factory=dict)
+    money_total: float = 0.0
+
+    def __post_init__(self) -> None:
+        for name in (*OUTSIDE, EXCHANGE):
+            self.open(name)
+
+    # ------------------------------------------------------------------ accounts
+
+    def open(self, owner: str) -> BalanceSheet:
+        sheet = BalanceSheet(owner)
+        self.sheets[owner] = sheet
+        self.tags[owner] = [0.0] * len(self.vendor_tags)
+        return sheet
+
+    def opening_balance(self, owner: str, account: str, amount: float, side: str = ASSET) -> None:
+        """Book a starting stock against net worth (the books before step 0)."""
+        sheet = self.sheets[owner]
+        if side == ASSET:
+            sheet.assets[account] = sheet.assets.get(account, 0.0) + amount
+            sheet.net_worth += amount
+            if account == "cash":
+                self.money_total += amount
+        else:
+            sheet.liabilities[account] = sheet.liabilities.get(account, 0.0) + amount
+            sheet.net_worth -= amount
+
+    def total_money(self) -> float:
+        return sum(s.assets["cash"] for s in self.sheets.values())
+
+    # ------------------------------------------------------------------ entries
+
+    def transfer(
+        self,
+        payer: str,
+        payee: str,
+        amount: float,
+        kind: str,
+        payer_side: tuple[str, str] = (NET_WORTH, ""),
+        payee_side: tuple[str, str] = (NET_WORTH, ""),
+        source_tag: str | None = None,
+    ) -> None:
+        """Move `amount` of cash from payer to payee, booking each side's counter-entry.
+
+        `payer_side`/`payee_side` say what the cash is exchanged for on each sheet:
+        (NET_WORTH, "") an expense or a revenue; (ASSET, account) an asset bought or sold;
+        (LIABILITY, account) a debt repaid or taken on. `source_tag` names the vendor whose
+        money this is, for circular injections (the whole amount then carries its tag).
+        """
+        if amount <= 0.0:
+            return
+        sheets = self.sheets
+        a, b = sheets[payer], sheets[payee]
+        self._move_tags(payer, payee, a.assets["cash"], amount, kind, source_tag)
+        a.assets["cash"] -= amount
+        b.assets["cash"] += amount
+        _book(a, payer_side, amount, +1)
+        _book(b, payee_side, amount, -1)
+        self.flows.append(Flow(payer, payee, kind, amount))
+
+    def post(self, owner: str, debit: tuple[str, str], credit: tuple[str, str], amount: float) -> None:
+        """A non-cash entry on one sheet: debit one account, credit another."""
+        if amount == 0.0:
+            return
+        sheet = self.sheets[owner]
+        _book(sheet, debit, amount, +1)
+        _book(sheet, credit, amount, -1)
+
+    # ------------------------------------------------------------------ tags
+
+    def _move_tags(self, payer: str, payee: str, payer_cash: float, amount: float, kind: str, source_tag: str | None) -> None:
+        if not self.vendor_tags:
+            return
+        src, dst = self.tags[payer], self.tags[payee]
+        share = amount / payer_cash if payer_cash > amount else 1.0
+        for k in range(len(src)):
+            moved = src[k] * share
+            src[k] -= moved
+            dst[k] += moved
+        if source_tag is not None:
+            k = self.vendor_tags.index(source_tag)
+            dst[k] += amount
+            # the vendor's own cash never carries its own tag, so nothing left the payer
+        if payee in OUTSIDE:
+            dst[:] = [0.0] * len(dst)  # money that leaves the economy is no longer traced
+        elif payee in self.vendor_tags:
+            k = self.vendor_tags.index(payee)
+            if kind == "chip_sale":
+                self.round_tripped[payee] = self.round_tripped.get(payee, 0.0) + dst[k]
+            dst[k] = 0.0  # money that comes home loses its tag
+
+    def untag_all(self, owner: str) -> None:
+        self.tags[owner] = [0.0] * len(self.vendor_tags)
+
+
+def _book(sheet: BalanceSheet, side: tuple[str, str], amount: float, sign: int) -> None:
+    """Book the non-cash half of an entry. sign=+1 for the payer (debit), -1 for the payee (credit)."""
+    kind, account = side
+    if kind == NET_WORTH:
+        sheet.net_worth -= sign * amount
+    elif kind == ASSET:
+        sheet.assets[account] = sheet.assets.get(account, 0.0) + sign * amount
+    else:
+        sheet.liabilities[account] = sheet.liabilities.get(account, 0.0) - sign * amount

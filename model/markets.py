@@ -1,0 +1,415 @@
+"""The markets of the trade phase, cleared in a fixed order:
+
+    power -> compute (contracts, then spot) -> chips -> credit -> equity (new issues, then
+    secondary trading)
+
+Each clearing function reads the agents' plans, applies the pricing rules of
+`agents/rules/market_rules.py`, and books every payment through the ledger.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from model.contracts import PowerRequest
+from model.ledger import ASSET, END_MARKET, LIABILITY, NET_WORTH, REST_OF_WORLD
+from model.setup import BOND_TERM_MONTHS, add_contract, get_facility
+
+CONTRACT_MONTHS = 60  # length of newly signed take-or-pay contracts (Oracle-OpenAI: 5 years)
+PRICE_MOVE_CAP = 0.25  # largest monthly log move of a share price on order flow
+TRADE_SPEED = 0.2  # share of the gap to target holdings investors close each month
+
+
+# ----------------------------------------------------------------------------- power
+
+
+def clear_power(m: Any) -> None:
+    """Utilities price by scarcity, grow generation, and connect requests whose wait is over."""
+    step, power = m.steps, m.params.power
+    for cloud in m.clouds:
+        if cloud.defaulted or cloud.plan.power_request_gw <= 0:
+            continue
+        request = PowerRequest(cloud.name, cloud.utility_name, cloud.plan.power_request_gw, step, step + power.lead_time_months)
+        m.power_requests.append(request)
+        m.by_name[cloud.utility_name].queue.append(request)
+        cloud.queued_gw += request.gw
+    for utility in m.utilities:
+        if utility.defaulted:
+            continue
+        m.prices.power_price[utility.name] = utility.plan.price_mwh
+        gw = min(utility.plan.expansion_gw, max(0.0, utility.books.cash) / max(utility.config.build_cost_per_gw, 1e-9))
+        if gw > 0:
+            m.ledger.transfer(utility.name, REST_OF_WORLD, gw * utility.config.build_cost_per_gw, "construction",
+                              payer_side=(ASSET, "generation"))
+            utility.pipeline.append((step + power.lead_time_months, gw))
+        utility.capacity_gw += sum(g for ready, g in utility.pipeline if ready <= step)
+        utility.pipeline = [(ready, g) for ready, g in utility.pipeline if ready > step]
+        waiting = []
+        for request in utility.queue:  # first come, first served
+            cloud = m.by_name[request.cloud]
+            fits = (utility.connected_gw + request.gw) * power.pue <= utility.capacity_gw
+            if cloud.defaulted:
+                continue
+            if request.ready_step <= step and fits:
+                utility.connected_gw += request.gw
+                cloud.connected_gw += request.gw
+                cloud.queued_gw -= request.gw
+                m.power_requests.remove(request)
+            else:
+                waiting.append(request)
+        utility.queue = waiting
+
+
+# ----------------------------------------------------------------------------- compute
+
+
+def clear_compute(m: Any) -> None:
+    """Deliver live contracts from powered fleets, sign new contracts, then sell idle capacity spot."""
+    step = m.steps
+    for lab in m.labs:
+        lab.compute_gw = 0.0
+    for cloud in m.clouds:
+        capacity = 0.0 if cloud.defaulted else cloud.powered_fleet_gw()
+        for contract in cloud.contracts:  # oldest contracts are served first
+            if contract.live(step):
+                contract.delivered_gw = min(contract.gw, capacity)
+                capacity -= contract.delivered_gw
+                m.by_name[contract.lab].compute_gw += contract.delivered_gw
+            else:
+                contract.delivered_gw = 0.0
+        cloud.spot_capacity_gw = max(0.0, capacity)
+    _sign_contracts(m, step)
+    _sell_spot(m)
+
+
+def _sign_contracts(m: Any, step: int) -> None:
+    clouds = [c for c in m.clouds if not c.defaulted]
+    if not clouds:
+        return
+    start = step + m.build_lead_months
+    # a cloud signs no more than its balance sheet can credibly build (CoreWeave: 2.9 GW
+    # contracted on 0.59 GW active)
+    room = {c.name: max(0.0, c.config.max_backlog_ratio * c.fleet.gw - c.contracted_gw_peak(step, start + CONTRACT_MONTHS))
+            for c in clouds}
+    for lab in m.labs:
+        gw = 0.0 if lab.defaulted else lab.plan.new_contract_gw
+        total_room = sum(room.values())
+        if gw <= 1e-6 or total_room <= 1e-6:
+            continue
+        signed = 0.0
+        for cloud in clouds:
+            part = min(room[cloud.name], gw * room[cloud.name] / total_room)
+            if part > 1e-6:
+                add_contract(m, lab.name, cloud.name, part, cloud.plan.contract_price, start, start + CONTRACT_MONTHS)
+                room[cloud.name] -= part
+                signed += part
+        if signed > 1e-6:
+            m.log_event("deal", lab.name, f"signed {signed:.2f} GW of take-or-pay compute from month {start}")
+
+
+def _sell_spot(m: Any) -> None:
+    """The end market rents idle capacity directly (enterprises, smaller labs) at the spot price."""
+    budget = m.end_market.spend * m.params.end_market.spot_share
+    supply = sum(c.spot_capacity_gw for c in m.clouds)
+    price = m.prices.spot_price
+    sold = min(supply, budget / price) if price > 0 else 0.0
+    for cloud in m.clouds:
+        cloud.spot_sold_gw = sold * cloud.spot_capacity_gw / supply if supply > 0 else 0.0
+
+
+# ----------------------------------------------------------------------------- chips
+
+
+def clear_chips(m: Any) -> None:
+    """Clouds buy chips from vendors (rationed by capacity), partly on vendor loans."""
+    orders: dict[str, list[tuple[Any, float]]] = {v.name: [] for v in m.vendors}
+    for cloud in m.clouds:
+        if cloud.defaulted or cloud.plan.chip_order_gw <= 0:
+            continue
+        for vendor, share in cloud.vendor_mix.items():
+            if not m.by_name[vendor].defaulted:
+                orders[vendor].append((cloud, cloud.plan.chip_order_gw * share))
+    shell = m.params.gpus.shell_cost_per_gw
+    for vendor in m.vendors:
+        wanted = sum(gw for _, gw in orders[vendor.name])
+        vendor.orders_month += wanted
+        if wanted <= 0 or vendor.defaulted:
+            continue
+        fill = min(1.0, vendor.plan.capacity_gw / wanted)
+        price = vendor.plan.price_per_gw
+        for cloud, gw in orders[vendor.name]:
+            gw *= fill
+            _finance_purchase(m, vendor, cloud, gw * price)
+            gw = min(gw, max(0.0, cloud.books.cash) / (price + shell))  # what it can pay for now
+            if gw <= 1e-9:
+                continue
+            value = gw * price
+            m.ledger.transfer(cloud.name, vendor.name, value, "chip_sale", payer_side=(ASSET, "gpus"))
+            m.ledger.transfer(cloud.name, REST_OF_WORLD, gw * shell, "construction", payer_side=(ASSET, "gpus"))
+            m.ledger.transfer(vendor.name, REST_OF_WORLD, value * (1.0 - vendor.config.gross_margin), "cogs")
+            cloud.fleet.add(gw, price + shell)
+            m.gw_built += gw
+            vendor.shipped_gw = getattr(vendor, "shipped_gw", 0.0) + gw
+
+
+def _finance_purchase(m: Any, vendor: Any, cloud: Any, value: float) -> None:
+    """The vendor lends part of the purchase price, within its circular-exposure budget."""
+    amount = min(value * vendor.config.vendor_loan_share, vendor.plan.financing_budget, max(0.0, vendor.books.cash))
+    if amount <= 1e-9:
+        return
+    loan = get_facility(m, "vendor_loan", cloud.name, vendor.name, vendor.config.vendor_loan_rate, 48, False)
+    lend(m, loan, amount, vendor.config.vendor_loan_rate, source_tag=vendor.name)
+    vendor.plan.financing_budget -= amount
+
+
+def lend(m: Any, loan: Any, amount: float, rate: float, source_tag: str | None = None) -> None:
+    loan.draw(amount, rate)
+    m.ledger.transfer(loan.holder, loan.issuer, amount, loan.kind, payer_side=(ASSET, loan.account),
+                      payee_side=(LIABILITY, loan.account), source_tag=source_tag)
+
+
+# ----------------------------------------------------------------------------- credit
+
+
+def tenant_quality(m: Any, firm: Any) -> float:
+    """1 for investment-grade firms; otherwise how well revenue covers what its tenants owe."""
+    if getattr(firm.config, "investment_grade", False) or firm.kind in ("vendor", "utility"):
+        return 1.0
+    if firm.kind == "lab":
+        rent = firm.committed_rent(m.steps)
+        revenue = firm.revenue_history[-1] if firm.revenue_history else 0.0
+        return min(1.0, revenue / rent) if rent > 0 else 1.0
+    weights = coverage = 0.0
+    for c in firm.contracts:
+        if c.live(m.steps):
+            lab = m.by_name[c.lab]
+            weights += c.gw
+            coverage += c.gw * (0.0 if lab.defaulted else tenant_quality(m, lab))
+    return coverage / weights if weights > 0 else 0.5
+
+
+def clear_credit(m: Any) -> None:
+    """Spreads from risk; investors lend to clouds against GPUs, rationing after losses."""
+    c = m.params.credit
+    spread_rule = m.rules["market.credit_spread"]
+    for firm in m.active_firms():
+        assets = firm.books.total_assets
+        leverage = firm.books.debt() / assets if assets > 0 else 1.5
+        m.prices.spread[firm.name] = spread_rule(
+            c.base_spread, leverage, tenant_quality(m, firm), m.default_intensity, m.prices.sentiment,
+            c.leverage_spread, c.tenant_spread, c.default_spread, c.sentiment_spread,
+        )
+    borrowers = [*m.clouds, *m.utilities]
+    requests = [(b, b.plan.loan_request) for b in borrowers if not b.defaulted and b.plan.loan_request > 1e-6]
+    if not requests:
+        return
+    investors = list(m.investors)
+    loss_rate = sum(m.loan_losses[-12:]) / max(1e-9, sum(l.outstanding for l in m.loans.values()) + sum(m.loan_losses[-12:]))
+    appetite = max(0.0, 1.0 - c.rationing_after_loss * loss_rate) * (0.75 + 0.25 * m.prices.sentiment)
+    room = {i.name: max(0.0, min(i.books.cash, c.lending_share * i.books.total_assets * appetite - _loans_held(m, i.name)))
+            for i in investors}
+    supply = sum(room.values())
+    wanted = sum(r for _, r in requests)
+    fill = min(1.0, supply / wanted) if wanted > 0 else 0.0
+    for cloud, request in requests:
+        amount = request * fill
+        rate = c.risk_free + m.prices.spread[cloud.name]
+        for holder in sorted(room, key=room.get, reverse=True):  # richest lenders first
+            if amount <= 1e-9:
+                break
+            part = min(amount, room[holder])
+            if part <= 1e-9:
+                break
+            secured = cloud.kind == "cloud"
+            # GPU-backed loans amortise; a utility's are long-dated bonds against its rate base
+            kind, term = ("gpu_backed", c.loan_term_months) if secured else ("corporate", BOND_TERM_MONTHS)
+            loan = get_facility(m, kind, cloud.name, holder, rate, term, secured)
+            lend(m, loan, part, rate)
+            room[holder] -= part
+            amount -= part
+
+
+def _loans_held(m: Any, holder: str) -> float:
+    return sum(l.outstanding for l in m.loans.values() if l.holder == holder)
+
+
+# ----------------------------------------------------------------------------- equity
+
+
+def clear_equity(m: Any) -> None:
+    """New issues (funding rounds, equity-for-deployment tranches, vesting warrants), then trading."""
+    _deployment_deals(m)
+    for lab in m.labs:
+        if not lab.defaulted and lab.plan.raise_amount > 0:
+            funding_round(m, lab, lab.plan.raise_amount)
+    _secondary_trading(m)
+
+
+def _vendor_share_of(m: Any, lab: Any, vendor: str) -> float:
+    delivered = [(m.by_name[c.cloud], c.delivered_gw) for c in lab.contracts if c.delivered_gw > 0]
+    total = sum(gw for _, gw in delivered)
+    return sum(cl.vendor_mix.get(vendor, 0.0) * gw for cl, gw in delivered) / total if total > 0 else 0.0
+
+
+def _deployment_deals(m: Any) -> None:
+    for lab in m.labs:
+        new_gw = max(0.0, lab.compute_gw - getattr(lab, "deployed_peak", lab.compute_gw))
+        lab.deployed_peak = max(getattr(lab, "deployed_peak", 0.0), lab.compute_gw)
+        if new_gw <= 0 or lab.defaulted:
+            continue
+        for deal in m.deals:
+            if getattr(deal, "lab", None) != lab.name or not deal.active:
+                continue
+            vendor = m.by_name[deal.vendor]
+            if vendor.defaulted:
+                continue
+            gw = new_gw * _vendor_share_of(m, lab, deal.vendor)
+            if hasattr(deal, "per_gw"):  # equity for deployment
+                amount = min(deal.tranche(gw), vendor.plan.financing_budget, max(0.0, vendor.books.cash))
+                if amount > 1e-9:
+                    buy_new_shares(m, vendor.name, lab.name, amount, m.registry.price[lab.name], source_tag=vendor.name)
+                    deal.invested += amount
+                    vendor.plan.financing_budget -= amount
+                    m.log_event("deal", vendor.name, f"invested {amount:.2f} B$ in {lab.name} for {gw:.2f} GW deployed")
+            elif hasattr(deal, "vest"):  # warrants
+                shares = deal.vest(gw)
+                if shares > 0:
+                    m.registry.issue(vendor.name, lab.name, shares)
+                    value = shares * m.registry.price[vendor.name]
+                    # the lab gains an asset against net worth; the vendor's books see only dilution
+                    m.ledger.post(lab.name, (ASSET, f"shares:{vendor.name}"), (NET_WORTH, ""), value)
+                    m.log_event("deal", vendor.name, f"{shares * 1e3:.1f} M warrants vested to {lab.name}")
+
+
+def buy_new_shares(m: Any, buyer: str, issuer: str, amount: float, price: float, source_tag: str | None = None) -> None:
+    shares = amount / price
+    m.registry.issue(issuer, buyer, shares)
+    if m.by_name[buyer].kind != "investor":
+        m.invested_at_cost[(buyer, issuer)] = m.invested_at_cost.get((buyer, issuer), 0.0) + amount
+    m.ledger.transfer(buyer, issuer, amount, "equity", payer_side=(ASSET, f"shares:{issuer}"), source_tag=source_tag)
+    # the buyer books its stake at the issue price; marks to market follow in the account phase
+    m.ledger.post(buyer, (ASSET, f"shares:{issuer}"), (NET_WORTH, ""), shares * m.registry.price[issuer] - amount)
+
+
+def funding_round(m: Any, firm: Any, wanted: float, distressed: bool = False) -> float:
+    """Sell new shares to vendors (within their budgets) and investors; returns B$ raised."""
+    inv = m.params.investors
+    sentiment = m.prices.sentiment
+    revenue = (firm.revenue_history[-1] if firm.revenue_history else 0.0) * 12.0
+    valuation = m.rules["market.round_valuation"](revenue, firm.revenue_growth(), sentiment, inv.revenue_multiple * 2.0)
+    if distressed:
+        valuation *= 0.5
+    if valuation <= 0:
+        return 0.0
+    price = valuation / m.registry.outstanding[firm.name]
+    raised = 0.0
+    for vendor in m.vendors:  # vendors join their customers' rounds with what their budget allows
+        if vendor.defaulted or raised >= wanted:
+            continue
+        amount = min(0.3 * wanted, vendor.plan.financing_budget, max(0.0, vendor.books.cash) * 0.5)
+        if amount > 1e-6:
+            buy_new_shares(m, vendor.name, firm.name, amount, price, source_tag=vendor.name)
+            vendor.plan.financing_budget -= amount
+            raised += amount
+    willingness = max(0.0, 0.03 * (1.0 + sentiment) - (0.02 if distressed else 0.0))
+    offers = [(i, i.books.cash * willingness * i.risk_appetite) for i in m.investors if i.books.cash > 0]
+    available = sum(o for _, o in offers)
+    need = wanted - raised
+    if available > 0 and need > 0:
+        fill = min(1.0, need / available)
+        for investor, offer in offers:
+            if offer * fill > 1e-9:
+                buy_new_shares(m, investor.name, firm.name, offer * fill, price)
+        raised += min(need, available)
+    if raised > 0:
+        m.registry.price[firm.name] = price
+        kind = "distressed round" if distressed else "funding round"
+        m.log_event("round", firm.name, f"{kind}: raised {raised:.2f} B$ at a {valuation:.0f} B$ pre-money valuation")
+    return raised
+
+
+def _secondary_trading(m: Any) -> None:
+    """Investors move towards their target holdings; order flow moves prices; trades settle
+    through the exchange account, which nets to zero."""
+    registry, ledger = m.registry, m.ledger
+    listed = [f.name for f in m.active_firms() if registry.outstanding[f.name] > 0]
+    investors = list(m.investors)
+    for name in listed:
+        price = registry.price[name]
+        value = registry.market_value(name)
+        if value <= 0:
+            continue
+        holdings = registry.holdings[name]
+        orders = {i.name: TRADE_SPEED * (i.targets.get(name, 0.0) - holdings.get(i.name, 0.0) * price) for i in investors}
+        net = sum(orders.values())
+        move = max(-PRICE_MOVE_CAP, min(PRICE_MOVE_CAP, m.params.investors.price_impact * net / value))
+        registry.price[name] = price = price * math.exp(move)
+        buys = {k: v / price for k, v in orders.items() if v > 0}
+        sells = {k: min(-v / price, holdings.get(k, 0.0)) for k, v in orders.items() if v < 0}
+        buy_total, sell_total = sum(buys.values()), sum(sells.values())
+        matched = min(buy_total, sell_total)
+        if matched <= 1e-12:
+            continue
+        for holder, shares in buys.items():
+            q = shares * matched / buy_total
+            if q * price > m.by_name[holder].books.cash:
+                q = max(0.0, m.by_name[holder].books.cash) / price
+            registry.move(name, "__market__", holder, q)
+            ledger.transfer(holder, "exchange", q * price, "trade", payer_side=(ASSET, f"shares:{name}"),
+                            payee_side=(LIABILITY, "settlement"))
+        bought = -holdings.pop("__market__", 0.0)
+        for holder, shares in sells.items():
+            q = shares * bought / sell_total
+            registry.move(name, holder, "__market__", q)
+            ledger.transfer("exchange", holder, q * price, "trade", payer_side=(LIABILITY, "settlement"),
+                            payee_side=(ASSET, f"shares:{name}"))
+        holdings.pop("__market__", None)
+
+
+# ----------------------------------------------------------------------------- prices
+
+
+def firm_views(m: Any) -> dict[str, dict[str, float]]:
+    inv = m.params.investors
+    views = {}
+    for firm in m.active_firms():
+        value = m.registry.market_value(firm.name)
+        past = getattr(firm, "value_history", None)
+        recent = (value / past[0] - 1.0) if past and past[0] > 0 else 0.0
+        views[firm.name] = {
+            "market_value": value, "revenue_t12m": firm.revenue_t12m, "profit_t12m": firm.profit_t12m,
+            "multiple": inv.revenue_multiple * (2.0 if firm.kind == "lab" else 1.0),
+            "recent_return": recent, "sentiment": m.prices.sentiment,
+        }
+    return views
+
+
+def update_prices(m: Any) -> None:
+    """Prices every agent will read next step: spot compute, the contract index, chips, collateral."""
+    p = m.prices
+    clouds = [c for c in m.clouds if not c.defaulted]
+    asks = [c.plan.contract_price for c in clouds if c.plan is not None]
+    if asks:
+        p.contract_price = sum(asks) / len(asks)
+    elif not getattr(m, "_contract_price_set", False):
+        from model.setup import _reference_contract_price
+
+        p.contract_price = _reference_contract_price(m)
+        m._contract_price_set = True
+    fleet = sum(c.fleet.gw for c in clouds)
+    powered = sum(c.powered_fleet_gw() for c in clouds)
+    idle = sum(max(0.0, c.powered_fleet_gw() - c.contracted_gw_at(m.steps) - c.spot_sold_gw) for c in clouds)
+    p.stranded_gw = sum(max(0.0, c.fleet.gw - c.connected_gw) for c in clouds)  # waiting for power
+    age = sum(c.fleet.average_age_years() * c.fleet.gw for c in clouds) / fleet if fleet > 0 else 0.0
+    p.spot_price = m.rules["market.spot_price"](p.contract_price, idle / powered if powered > 0 else 0.0, age,
+                                                m.params.gpus.efficiency_gain)
+    p.collateral_factor = max(0.1, min(1.2, p.spot_price / p.contract_price)) if p.contract_price > 0 else 1.0
+    vendors = [v for v in m.vendors if not v.defaulted and v.plan is not None]
+    if vendors:
+        p.chip_price = sum(v.plan.price_per_gw for v in vendors) / len(vendors)
+    else:
+        p.chip_price = sum(v.config.price_per_gw for v in m.vendors) / max(len(m.vendors), 1)
+    for u in m.utilities:
+        p.power_price.setdefault(u.name, m.params.power.base_price)
+    p.idle_gw = idle

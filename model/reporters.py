@@ -1,0 +1,182 @@
+"""Measures: Mesa DataCollector reporters, each a named, documented function of the model.
+
+Chain measures are columns named as the functions; per-firm measures are columns named
+`measure:firm` (e.g. `revenue:OpenAI`). Money in B$ per month unless said otherwise.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import mesa
+
+
+# ----------------------------------------------------------------------------- chain
+
+
+def end_market_spend(m: Any) -> float:
+    """End-market spending on AI services this month (B$/month): the only organic revenue."""
+    return m.end_market.spend
+
+
+def compute_spend(m: Any) -> float:
+    """Rent paid for compute this month, on contract and spot (B$/month)."""
+    return m.compute_spend
+
+
+def organic_coverage(m: Any) -> float:
+    """End-market revenue of the labs over total compute spending: below 1, someone else pays."""
+    return m.organic_revenue / m.compute_spend if m.compute_spend > 0 else 0.0
+
+
+def gw_contracted(m: Any) -> float:
+    """GW under live take-or-pay contracts."""
+    return sum(c.gw for c in m.contracts if c.live(m.steps))
+
+
+def gw_built(m: Any) -> float:
+    """GW of GPUs installed in clouds' fleets (powered or not)."""
+    return sum(c.fleet.gw for c in m.clouds)
+
+
+def gw_powered(m: Any) -> float:
+    """GW of GPUs with a live grid connection."""
+    return sum(c.powered_fleet_gw() for c in m.clouds if not c.defaulted)
+
+
+def gw_idle(m: Any) -> float:
+    """GW of GPUs neither delivering a contract nor sold spot, GPUs waiting for power included."""
+    return m.prices.idle_gw + m.prices.stranded_gw
+
+
+def gpu_spot_price(m: Any) -> float:
+    """Spot price of compute (B$ per GW-month)."""
+    return m.prices.spot_price
+
+
+def contract_price(m: Any) -> float:
+    """Average price clouds ask for new take-or-pay contracts (B$ per GW-month)."""
+    return m.prices.contract_price
+
+
+def power_price(m: Any) -> float:
+    """Average power price across utilities ($/MWh)."""
+    prices = m.prices.power_price
+    return sum(prices.values()) / len(prices) if prices else 0.0
+
+
+def credit_spread(m: Any) -> float:
+    """Average spread over risk-free asked of the clouds (per year)."""
+    spreads = [m.prices.spread.get(c.name, 0.0) for c in m.clouds if not c.defaulted]
+    return sum(spreads) / len(spreads) if spreads else 0.0
+
+
+def sentiment(m: Any) -> float:
+    """Investor sentiment, -1 (gloom) to +1 (euphoria)."""
+    return m.prices.sentiment
+
+
+def vendor_revenue(m: Any) -> float:
+    """Chip vendors' revenue this month (B$/month)."""
+    return sum(v.revenue_history[-1] for v in m.vendors if v.revenue_history)
+
+
+def vendor_revenue_t12m(m: Any) -> float:
+    """Chip vendors' revenue over the trailing 12 months (B$/year): the collapse measure."""
+    return sum(v.revenue_t12m for v in m.vendors)
+
+
+def vendor_market_value(m: Any) -> float:
+    """Market value of the chip vendors' equity (B$)."""
+    return sum(m.registry.market_value(v.name) for v in m.vendors)
+
+
+def circularity(m: Any) -> float:
+    """Vendors' investments, loans and backstops in their own customers over their
+    trailing-12-month revenue (Lucent 2000: 24 %; the seed's Nvidia claim: 67 %)."""
+    revenue = vendor_revenue_t12m(m)
+    return sum(v.exposure for v in m.vendors) / revenue if revenue > 0 else 0.0
+
+
+def round_tripped_share(m: Any) -> float:
+    """Share of vendors' trailing-12-month revenue paid with money the vendors themselves put
+    into the chain (traced by money tags, mixed pro rata through every account)."""
+    revenue = sum(sum(v.revenue_history) for v in m.vendors)
+    tagged = sum(sum(v.round_tripped_history) for v in m.vendors)
+    return tagged / revenue if revenue > 0 else 0.0
+
+
+def defaults(m: Any) -> int:
+    """Defaults so far."""
+    return len(m.defaults)
+
+
+def total_market_value(m: Any) -> float:
+    """Market value of all firms' equity (B$)."""
+    return sum(m.registry.market_value(f.name) for f in m.firms)
+
+
+CHAIN_REPORTERS = (
+    end_market_spend, compute_spend, organic_coverage, gw_contracted, gw_built, gw_powered, gw_idle,
+    gpu_spot_price, contract_price, power_price, credit_spread, sentiment, vendor_revenue, vendor_revenue_t12m,
+    vendor_market_value, circularity, round_tripped_share, defaults, total_market_value,
+)
+
+
+# ----------------------------------------------------------------------------- per firm
+
+
+def revenue(firm: Any) -> float:
+    """Revenue this month (B$/month)."""
+    return firm.revenue_history[-1] if firm.revenue_history else 0.0
+
+
+def profit(firm: Any) -> float:
+    """Revenue less costs, depreciation included, this month (B$/month)."""
+    return firm.profit_history[-1] if firm.profit_history else 0.0
+
+
+def costs(firm: Any) -> float:
+    """Costs this month, depreciation included (B$/month)."""
+    return revenue(firm) - profit(firm)
+
+
+def cash(firm: Any) -> float:
+    """Cash (B$)."""
+    return firm.books.cash
+
+
+def debt(firm: Any) -> float:
+    """Loans owed (B$)."""
+    return firm.books.debt()
+
+
+def net_worth(firm: Any) -> float:
+    """Book net worth (B$)."""
+    return firm.books.net_worth
+
+
+def market_value(firm: Any) -> float:
+    """Market value of its equity (B$)."""
+    return firm.model.registry.market_value(firm.name)
+
+
+def leverage(firm: Any) -> float:
+    """Debt over total assets."""
+    assets = firm.books.total_assets
+    return firm.books.debt() / assets if assets > 0 else 0.0
+
+
+FIRM_REPORTERS = (revenue, costs, profit, cash, debt, net_worth, market_value, leverage)
+
+
+def _firm_reporter(fn: Any, firm: Any) -> Any:
+    return lambda m: fn(firm)
+
+
+def make_datacollector(m: Any) -> mesa.DataCollector:
+    model_reporters = {fn.__name__: fn for fn in CHAIN_REPORTERS}
+    for firm in m.firms:
+        for fn in FIRM_REPORTERS:
+            model_reporters[f"{fn.__name__}:{firm.name}"] = _firm_reporter(fn, firm)
+    return mesa.DataCollector(model_reporters=model_reporters)
