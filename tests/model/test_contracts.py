@@ -1,0 +1,159 @@
+"""Each deal type alone, with plain numbers: its schedule, its caps, its end."""
+
+from __future__ import annotations
+
+import pytest
+
+from model.contracts import (
+    CapacityBackstop,
+    EquityForDeployment,
+    Loan,
+    ShareRegistry,
+    TakeOrPay,
+    Warrants,
+)
+
+# ----------------------------------------------------------------------------- loans
+
+
+def loan(outstanding=120.0, rate=0.12, term=12) -> Loan:
+    return Loan(id=7, kind="gpu_backed", holder="Bank", issuer="Cloud", outstanding=outstanding, rate=rate,
+                term_months=term)
+
+
+def test_loan_account_names_the_claim_on_both_sheets():
+    assert loan().account == "loan:7"
+
+
+def test_interest_is_monthly_on_the_outstanding():
+    assert loan().interest_due() == pytest.approx(120.0 * 0.12 / 12)
+    assert loan(outstanding=0.0).interest_due() == 0.0
+
+
+def test_principal_amortises_evenly_and_never_exceeds_the_outstanding():
+    assert loan().principal_due() == pytest.approx(10.0)
+    assert loan(term=0).principal_due() == pytest.approx(120.0)  # a zero term is due at once, not divided by zero
+    assert loan(outstanding=0.0).principal_due() == 0.0
+
+
+def test_draw_blends_the_rate_by_amount():
+    facility = loan(outstanding=100.0, rate=0.10)
+    facility.draw(100.0, 0.20)
+    assert facility.outstanding == 200.0
+    assert facility.rate == pytest.approx(0.15)
+
+
+def test_first_draw_on_an_empty_facility_takes_the_new_rate():
+    facility = loan(outstanding=0.0, rate=0.10)
+    facility.draw(5.0, 0.08)
+    assert facility.rate == pytest.approx(0.08)
+
+
+# ----------------------------------------------------------------------------- take-or-pay
+
+
+def top(**kw) -> TakeOrPay:
+    terms = dict(id=1, lab="Lab", cloud="Cloud", gw=4.5, price_per_gw_month=1.11, start_step=12, end_step=72)
+    terms.update(kw)
+    return TakeOrPay(**terms)
+
+
+@pytest.mark.parametrize("step, live", [(11, False), (12, True), (71, True), (72, False)])
+def test_take_or_pay_is_live_from_start_to_end_exclusive(step, live):
+    assert top().live(step) is live
+
+
+def test_an_ended_contract_is_never_live():
+    assert not top(active=False).live(20)
+
+
+def test_rent_is_due_on_delivered_gw_only():
+    c = top()
+    assert c.rent_due() == 0.0
+    c.delivered_gw = 2.0
+    assert c.rent_due() == pytest.approx(2.22)
+
+
+def test_committed_value_is_the_remaining_backlog():
+    c = top()
+    assert c.committed_value(0) == pytest.approx(4.5 * 1.11 * 60)  # before start: the whole contract
+    assert c.committed_value(42) == pytest.approx(4.5 * 1.11 * 30)
+    assert c.committed_value(72) == 0.0
+    assert c.committed_value(500) == 0.0
+
+
+# ----------------------------------------------------------------------------- equity for deployment
+
+
+def test_equity_tranche_is_per_gw_up_to_the_cap():
+    deal = EquityForDeployment("Nvidia", "OpenAI", per_gw=10.0, cap=100.0)
+    assert deal.tranche(2.0) == 20.0
+    deal.invested = 95.0
+    assert deal.tranche(2.0) == 5.0
+    deal.invested = 100.0
+    assert deal.tranche(2.0) == 0.0
+
+
+def test_equity_tranche_is_zero_for_no_deployment_or_an_ended_deal():
+    assert EquityForDeployment("V", "L", 10.0, 100.0).tranche(0.0) == 0.0
+    assert EquityForDeployment("V", "L", 10.0, 100.0).tranche(-1.0) == 0.0
+    assert EquityForDeployment("V", "L", 10.0, 100.0, active=False).tranche(3.0) == 0.0
+
+
+# ----------------------------------------------------------------------------- warrants
+
+
+def test_warrants_vest_pro_rata_and_stop_at_full_vesting():
+    w = Warrants("AMD", "OpenAI", shares=0.16, gw=6.0)
+    assert w.vest(1.5) == pytest.approx(0.04)
+    assert w.vest(10.0) == pytest.approx(0.12)  # only the remaining 4.5 GW vest
+    assert w.vested_gw == pytest.approx(6.0)
+    assert w.vest(1.0) == 0.0
+
+
+def test_ended_warrants_vest_nothing():
+    w = Warrants("AMD", "OpenAI", shares=0.16, gw=6.0, active=False)
+    assert w.vest(3.0) == 0.0 and w.vested_gw == 0.0
+
+
+# ----------------------------------------------------------------------------- capacity backstop
+
+
+def test_backstop_pays_idle_gw_up_to_the_cap_until_its_end():
+    b = CapacityBackstop("Nvidia", "CoreWeave", cap=6.3, price_per_gw_month=1.1, end_step=75)
+    assert b.payment(2.0, 10) == pytest.approx(2.2)
+    assert b.payment(0.0, 10) == 0.0
+    b.paid = 6.0
+    assert b.payment(2.0, 10) == pytest.approx(0.3)
+    assert b.remaining(10) == pytest.approx(0.3)
+    assert b.payment(2.0, 75) == pytest.approx(0.3)  # the end step is still covered
+    assert b.payment(2.0, 76) == 0.0
+    assert b.remaining(76) == 0.0
+
+
+def test_ended_backstop_pays_nothing():
+    b = CapacityBackstop("V", "C", cap=6.3, price_per_gw_month=1.1, end_step=75, active=False)
+    assert b.payment(2.0, 0) == 0.0 and b.remaining(0) == 0.0
+
+
+# ----------------------------------------------------------------------------- shares
+
+
+def test_share_registry_issue_and_move_keep_holdings_equal_to_outstanding():
+    reg = ShareRegistry()
+    reg.list_firm("Lab", 1.0, 500.0)
+    reg.issue("Lab", "Nvidia", 0.1)
+    assert reg.outstanding["Lab"] == pytest.approx(1.1)
+    reg.move("Lab", "Nvidia", "Fund", 0.04)
+    assert reg.held("Lab", "Nvidia") == pytest.approx(0.06)
+    assert reg.held("Lab", "Fund") == pytest.approx(0.04)
+    assert reg.market_value("Lab") == pytest.approx(1.1 * 500.0)
+
+
+def test_selling_a_whole_stake_removes_the_holder():
+    reg = ShareRegistry()
+    reg.list_firm("Lab", 1.0, 10.0)
+    reg.issue("Lab", "A", 0.5)
+    reg.move("Lab", "A", "B", 0.5)
+    assert "A" not in reg.holdings["Lab"]
+    assert reg.held("Lab", "A") == 0.0
