@@ -39,6 +39,7 @@ class ChipVendor(Firm):
         ) * self.model.export_factor(self.name)
         price = self.rules["vendor.pricing"](cfg.price_per_gw, utilisation)
         budget = self.rules["vendor.financing"](cfg.financing_share, self.revenue_t12m, self.exposure)
+        budget = min(budget, max(0.0, self.books.cash - 6.0 * cfg.opex))  # never below half a year of opex
         self.plan = VendorPlan(price_per_gw=price, capacity_gw=self.capacity_gw, financing_budget=budget)
 
     def close_month(self) -> None:

@@ -19,6 +19,9 @@ from model.setup import BOND_TERM_MONTHS, add_contract, get_facility
 CONTRACT_MONTHS = 60  # length of newly signed take-or-pay contracts (Oracle-OpenAI: 5 years)
 PRICE_MOVE_CAP = 0.25  # largest monthly log move of a share price on order flow
 TRADE_SPEED = 0.2  # share of the gap to target holdings investors close each month
+ROUND_APPETITE = 0.03  # share of their cash investors offer a month's rounds at full euphoria
+ROUND_SENTIMENT_FLOOR = -0.3  # below this sentiment no investor joins a round
+MAX_ROUND_DILUTION = 0.25  # largest share of a company one round sells
 
 
 # ----------------------------------------------------------------------------- power
@@ -312,10 +315,12 @@ def funding_round(m: Any, firm: Any, wanted: float, distressed: bool = False) ->
             buy_new_shares(m, vendor.name, firm.name, amount, price, source_tag=vendor.name)
             vendor.plan.financing_budget -= amount
             raised += amount
-    willingness = max(0.0, 0.03 * (1.0 + sentiment) - (0.02 if distressed else 0.0))
+    # investors put a slice of their cash into rounds while the mood holds; in gloom they stop
+    willingness = ROUND_APPETITE * max(0.0, sentiment - ROUND_SENTIMENT_FLOOR) / (1.0 - ROUND_SENTIMENT_FLOOR)
     offers = [(i, i.books.cash * willingness * i.risk_appetite) for i in m.investors if i.books.cash > 0]
     available = sum(o for _, o in offers)
-    need = wanted - raised
+    # no round sells more than a quarter of the company
+    need = min(wanted, MAX_ROUND_DILUTION * valuation) - raised
     if available > 0 and need > 0:
         fill = min(1.0, need / available)
         for investor, offer in offers:

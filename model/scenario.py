@@ -101,7 +101,7 @@ class Investors(Section):
     fundamental: float = param(0.4, "", "share of investors valuing firms off revenue and profit", ge=0)
     trend: float = param(0.3, "", "share of investors following recent returns", ge=0)
     sentiment: float = param(0.3, "", "share of investors following market sentiment", ge=0)
-    price_impact: float = param(0.5, "", "fractional price move per unit of net demand over market value", ge=0)
+    price_impact: float = param(0.2, "", "fractional price move per unit of net demand over market value", ge=0)
     revenue_multiple: float = param(12.0, "", "price-to-sales multiple a neutral fundamentalist pays", gt=0)
 
 

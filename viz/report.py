@@ -60,7 +60,7 @@ def fan_chart(
 
     `bands` has columns outcome, step, runs, q10, q25, q50, q75, q90 (one row per outcome and step).
     """
-    fig = Figure(figsize=(11, 4.2))
+    fig = Figure(figsize=(5 * len(panels), 4.2))
     axes = fig.subplots(1, len(panels), sharey=True, squeeze=False)[0]
     colours = sns.color_palette("deep", len(panels))
     for ax, (outcome, title), colour in zip(axes, panels, colours):
@@ -79,4 +79,40 @@ def fan_chart(
         ax.grid(alpha=0.3)
     axes[0].set_ylabel(measure_label)
     fig.tight_layout()
+    return fig
+
+
+def run_overview(series: pd.DataFrame, defaults: Sequence[dict], title: str = "") -> Figure:
+    """One run at a glance: the money loop's health in six panels, defaults marked.
+
+    `series` is a run's time series (chain measures and `measure:firm` columns by step).
+    """
+    firms = sorted({c.split(":", 1)[1] for c in series.columns if c.startswith("revenue:")})
+    panels = [
+        ("End market vs compute spend (B$/month)", ["end_market_spend", "compute_spend"]),
+        ("Vendor revenue, trailing 12 months (B$/year)", ["vendor_revenue_t12m"]),
+        ("Circularity and round-tripped share", ["circularity", "round_tripped_share"]),
+        ("Compute (GW)", ["gw_contracted", "gw_built", "gw_powered", "gw_idle"]),
+        ("Market value (B$)", [f"market_value:{f}" for f in firms]),
+        ("Sentiment and credit spread", ["sentiment", "credit_spread"]),
+    ]
+    fig = Figure(figsize=(14, 9), layout="constrained")
+    axes = fig.subplots(2, 3).ravel()
+    for ax, (label, columns) in zip(axes, panels):
+        frame = series[[c for c in columns if c in series.columns]]
+        frame = frame.rename(columns=lambda c: c.split(":", 1)[-1])
+        sns.lineplot(data=frame, ax=ax, dashes=False, linewidth=1.2)
+        ax.set_title(label, fontsize=10)
+        ax.set_xlabel("month")
+        if "Circularity" in label:
+            ax.axhline(0.24, color="grey", linestyle=":", linewidth=1)
+            ax.text(series.index[0], 0.24, " Lucent 24 %", fontsize=7, va="bottom", color="grey")
+        for d in defaults:
+            ax.axvline(d["step"], color="crimson", alpha=0.35, linewidth=1)
+        ax.legend(fontsize=7, loc="best")
+    if defaults:
+        fig.text(0.01, 0.005, "red lines: defaults (" + ", ".join(f"{d['agent']} @ {d['step']}" for d in defaults[:8]) + ")",
+                 fontsize=8, color="crimson")
+    if title:
+        fig.suptitle(title)
     return fig
