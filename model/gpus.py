@@ -25,7 +25,15 @@ class Fleet:
 
     @property
     def gw(self) -> float:
-        return sum(v.gw for v in self.vintages)
+        # read many times a step; recomputed only when the vintages change
+        if self._gw is None:
+            self._gw = sum(v.gw for v in self.vintages)
+        return self._gw
+
+    _gw: float | None = None
+
+    def _changed(self) -> None:
+        self._gw = None
 
     @property
     def book_value(self) -> float:
@@ -39,6 +47,7 @@ class Fleet:
         if gw > 0:
             value = gw * cost_per_gw if book_value is None else book_value
             self.vintages.append(Vintage(gw, cost_per_gw, age_months, value))
+            self._changed()
 
     def economic_value(self, market_factor: float, economic_life_months: float) -> float:
         """What the fleet would fetch: cost less value lost over the economic life, times the
@@ -62,6 +71,7 @@ class Fleet:
             else:
                 kept.append(v)
         self.vintages = kept
+        self._changed()
         return depreciation, scrapped_gw, scrapped_value
 
     def take(self, share: float) -> "Fleet":
@@ -73,6 +83,8 @@ class Fleet:
             v.book_value -= part.book_value
             taken.vintages.append(part)
         self.vintages = [v for v in self.vintages if v.gw > 1e-12]
+        self._changed()
+        taken._changed()
         return taken
 
     def absorb(self, other: "Fleet", price_paid: float) -> None:
@@ -80,3 +92,4 @@ class Fleet:
         total = other.book_value or 1.0
         for v in other.vintages:
             self.vintages.append(Vintage(v.gw, v.cost_per_gw, v.age_months, price_paid * v.book_value / total))
+        self._changed()

@@ -138,6 +138,28 @@ class Ledger:
         _book(b, payee_side, amount, -1)
         self.flows.append(Flow(payer, payee, kind, amount))
 
+    def settle_trades(self, holder: str, counterparty: str, values: dict[str, float], kind: str = "trade") -> None:
+        """Net cash settlement of several asset purchases (+) and sales (-) in one movement.
+
+        The holder's cash changes by minus the net value and each asset account by its own
+        value; the counterparty (the exchange) books the net against its settlement liability.
+        """
+        net = sum(values.values())
+        holder_sheet, counter_sheet = self.sheets[holder], self.sheets[counterparty]
+        if net > 0:
+            self._move_tags(holder, counterparty, holder_sheet.assets["cash"], net, kind, None)
+        elif net < 0:
+            self._move_tags(counterparty, holder, counter_sheet.assets["cash"], -net, kind, None)
+        holder_sheet.assets["cash"] -= net
+        assets = holder_sheet.assets
+        for account, value in values.items():
+            assets[account] = assets.get(account, 0.0) + value
+        counter_sheet.assets["cash"] += net
+        counter_sheet.liabilities["settlement"] = counter_sheet.liabilities.get("settlement", 0.0) + net
+        if net:
+            payer, payee = (holder, counterparty) if net > 0 else (counterparty, holder)
+            self.flows.append(Flow(payer, payee, kind, abs(net)))
+
     def post(self, owner: str, debit: tuple[str, str], credit: tuple[str, str], amount: float) -> None:
         """A non-cash entry on one sheet: debit one account, credit another."""
         if amount == 0.0:

@@ -340,6 +340,7 @@ def _secondary_trading(m: Any) -> None:
     registry, ledger = m.registry, m.ledger
     listed = [f.name for f in m.active_firms() if registry.outstanding[f.name] > 0]
     investors = list(m.investors)
+    trades: dict[str, dict[str, float]] = {i.name: {} for i in investors}  # investor -> account -> B$
     for name in listed:
         price = registry.price[name]
         value = registry.market_value(name)
@@ -356,20 +357,23 @@ def _secondary_trading(m: Any) -> None:
         matched = min(buy_total, sell_total)
         if matched <= 1e-12:
             continue
+        account = f"shares:{name}"
         for holder, shares in buys.items():
             q = shares * matched / buy_total
-            if q * price > m.by_name[holder].books.cash:
-                q = max(0.0, m.by_name[holder].books.cash) / price
+            cash = m.by_name[holder].books.cash - sum(trades[holder].values())
+            if q * price > cash:
+                q = max(0.0, cash) / price
             registry.move(name, "__market__", holder, q)
-            ledger.transfer(holder, "exchange", q * price, "trade", payer_side=(ASSET, f"shares:{name}"),
-                            payee_side=(LIABILITY, "settlement"))
+            trades[holder][account] = q * price
         bought = -holdings.pop("__market__", 0.0)
         for holder, shares in sells.items():
             q = shares * bought / sell_total
             registry.move(name, holder, "__market__", q)
-            ledger.transfer("exchange", holder, q * price, "trade", payer_side=(LIABILITY, "settlement"),
-                            payee_side=(ASSET, f"shares:{name}"))
+            trades[holder][account] = -q * price
         holdings.pop("__market__", None)
+    for holder, values in trades.items():
+        if values:
+            ledger.settle_trades(holder, "exchange", values)
 
 
 # ----------------------------------------------------------------------------- prices

@@ -262,6 +262,7 @@ def _fire_sale(m: Any, cloud: Any) -> None:
         rest = cloud.fleet.book_value
         m.gw_scrapped += cloud.fleet.gw
         cloud.fleet.vintages = []
+        cloud.fleet._changed()
         m.ledger.transfer(REST_OF_WORLD, cloud.name, rest, "fire_sale", payer_side=(NET_WORTH, ""), payee_side=(ASSET, "gpus"))
     m.log_event("fire_sale", cloud.name, f"{gw:.2f} GW of GPUs dumped for {price_total:.1f} B$ (economic value {value:.1f})")
     utility = m.by_name[cloud.utility_name]

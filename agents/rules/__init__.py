@@ -15,6 +15,8 @@ A slot left out of `[rules]` uses the rule registered with `default=True`.
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 from typing import Callable
 
 from model.errors import ScenarioError
@@ -69,6 +71,8 @@ def resolve(slot: str, choice: str | None = None) -> Rule:
         return _REGISTRY[slot][name]
     if "." in name or ":" in name:
         module_name, _, attr = name.replace(":", ".").rpartition(".")
+        if os.getcwd() not in sys.path:  # a researcher's my_rules.py beside the scenario works as is
+            sys.path.append(os.getcwd())
         try:
             fn = getattr(importlib.import_module(module_name), attr)
         except (ImportError, AttributeError) as exc:
