@@ -59,15 +59,16 @@ def lucent_table(seeds: int) -> str:
     for seed in range(seeds):
         result = simulate(scenario, seed, steps=48, keep_series=True, check_invariants=False)
         s = result.series
-        # trailing-12-month vendor revenue at the end of each model year (steps 11, 23, 35, 47)
-        yearly = [float(s["vendor_revenue_t12m"].iloc[i]) for i in (11, 23, 35, 47)]
+        # trailing-12-month vendor revenue at the end of Lucent's fiscal years (September):
+        # steps 8, 20, 32, 44 = Sep 2000 .. Sep 2003 (FY2000 includes 3 months before the start)
+        yearly = [float(s["vendor_revenue_t12m"].iloc[i]) for i in (8, 20, 32, 44)]
         value = s["vendor_market_value"].to_numpy(dtype=float)
         drawdown = 1.0 - value.min() / value.max() if value.max() > 0 else 0.0
         clec = sorted({(d["agent"], d["step"]) for d in result.defaults if d["agent"] in clouds}, key=lambda x: x[1])
         others = [f"{d['agent']}@{d['step']}" for d in result.defaults if d["agent"] not in clouds]
         per_seed.append((seed, yearly, clec, others, drawdown, result.summary["outcome"]))
     lines = [
-        "| seed | vendor revenue, trailing 12 months: 2000 / 2001 / 2002 / 2003 (B$) | CLEC defaults (month from Jan 2000) "
+        "| seed | vendor revenue, 12 months to Sep: FY2000 / FY2001 / FY2002 / FY2003 (B$) | CLEC defaults (month from Jan 2000) "
         "| other defaults | vendor market-value drawdown | outcome |",
         "|---|---|---|---|---|---|",
     ]
