@@ -112,7 +112,7 @@ def collapse_grid(runs: pd.DataFrame, x: str, y: str, bins: int = 10) -> pd.Data
 
 
 def fan_bands(directory: str | Path, runs: pd.DataFrame, measure: str = FAN_MEASURE,
-              outcomes: tuple[str, ...] = ("collapse", "stable_growth")) -> pd.DataFrame:
+              outcomes: tuple[str, ...] = ("collapse", "correction", "stable_growth")) -> pd.DataFrame:
     """Quantile bands (10/25/50/75/90 %) of `measure` by outcome and step, over the kept series."""
     labels = runs.loc[runs["status"] == "ok", ["run_id", "outcome"]]
     labels = labels[labels["outcome"].isin(outcomes)]
@@ -177,7 +177,7 @@ def write_report(directory: str | Path, figures: bool = True) -> dict[str, Path]
     bands = fan_bands(directory, runs)
     if not bands.empty:
         fig = report.fan_chart(bands, measure_label="vendor revenue, trailing 12 months (B$/yr)",
-                               panels=[("collapse", "collapsing runs"), ("stable_growth", "stable-growth runs")])
+                               panels=[("collapse", "collapsing runs"), ("correction", "corrections"), ("stable_growth", "stable-growth runs")])
         written["fan"] = fig_dir / "vendor_revenue_fan.png"
         fig.savefig(written["fan"], dpi=130, bbox_inches="tight")
     return written

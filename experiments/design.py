@@ -208,7 +208,9 @@ class Experiment:
 
     @cached_property
     def base_scenario_json(self) -> str:
-        return json.dumps(self.base_scenario.model_dump(mode="json"), sort_keys=True)
+        # Not sort_keys: the order of agents in a table is part of the scenario (the model
+        # iterates in that order, and float sums depend on it).
+        return json.dumps(self.base_scenario.model_dump(mode="json"))
 
     @cached_property
     def scenario_sha256(self) -> str:
