@@ -41,8 +41,12 @@ def run_checked(scenario, seed, overrides, steps):
         model.step()
         check_invariants(model)
         assert_extra_identities(model)
-    event("some default" if model.defaults else "no default")  # coverage: see --hypothesis-show-statistics
     return model
+
+
+def note_defaults(model):
+    """Coverage of the default code, shown by --hypothesis-show-statistics."""
+    event("some default" if model.defaults else "no default")
 
 
 def assert_extra_identities(model):
@@ -91,7 +95,7 @@ def rule_choices():
 @PROPERTY_SETTINGS
 @given(overrides=overrides_strategy, seed=st.integers(0, 2**32 - 1), steps=st.integers(36, 60))
 def test_invariants_hold_every_step_over_random_scenarios(baseline, overrides, seed, steps):
-    run_checked(baseline, seed, overrides, steps)
+    note_defaults(run_checked(baseline, seed, overrides, steps))
 
 
 @settings(max_examples=15, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
@@ -100,7 +104,7 @@ def test_invariants_hold_whichever_registered_rules_are_chosen(baseline, rules, 
     overrides = {"rules": rules}
     if no_deals:
         overrides["deals"] = []
-    run_checked(baseline, seed, overrides, STEPS)
+    note_defaults(run_checked(baseline, seed, overrides, STEPS))
 
 
 @settings(max_examples=20, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
@@ -108,8 +112,8 @@ def test_invariants_hold_whichever_registered_rules_are_chosen(baseline, rules, 
        growth=st.floats(-0.8, 0.3), financing=st.floats(0.5, 3.0), seed=st.integers(0, 2**32 - 1))
 def test_invariants_hold_through_shocks_and_defaults(baseline, shocks, growth, financing, seed):
     """Harsh worlds (stalling demand, missed payments, export bans) exercise the default code."""
-    run_checked(baseline, seed, {"shocks": shocks, "end_market.annual_growth": growth,
-                                 "vendors.*.financing_share": financing}, STEPS)
+    note_defaults(run_checked(baseline, seed, {"shocks": shocks, "end_market.annual_growth": growth,
+                                               "vendors.*.financing_share": financing}, STEPS))
 
 
 def test_invariants_hold_in_a_cascade_of_defaults(baseline):
