@@ -283,6 +283,7 @@ class Experiment:
         return {
             "method": self.spec.design.method,
             "samples": self.spec.design.samples,
+            "second_order": self.spec.design.second_order,
             "parameters": [p.model_dump(mode="json") for p in self.parameters],
             "n_points": self.n_points,
             "replications": self.replications,

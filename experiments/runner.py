@@ -515,8 +515,13 @@ def rerun(directory: str | os.PathLike, run_id: int, keep_series: bool = True) -
 
     from experiments.design import load_experiment
 
+    from experiments.storage import load_manifest
+
     directory = Path(directory)
-    experiment = load_experiment(directory / "experiment.toml", check_points=False)
+    original = Path(load_manifest(directory)["experiment"]["file"])
+    # the original file resolves a scenario path relative to it; the copy is the fallback
+    source = original if original.is_file() else directory / "experiment.toml"
+    experiment = load_experiment(source, check_points=False)
     spec = experiment.run(run_id)
     scenario = experiment.base_scenario.with_overrides(spec.overrides) if spec.overrides else experiment.base_scenario
     simulate = resolve_simulator(experiment.spec.experiment.simulator)
