@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from agents.base import Firm
+from agents.base import ContractBook, Firm
 
 
 @dataclass(slots=True)
@@ -19,11 +19,11 @@ class AILab(Firm):
 
     def __init__(self, model, name, config, rules) -> None:
         super().__init__(model, name, config, rules)
-        self.contracts: list = []  # TakeOrPay contracts it rents under
+        self.contracts = ContractBook()  # take-or-pay contracts it rents under
         self.compute_gw = 0.0  # delivered this step
 
     def contracted_gw_at(self, step: int) -> float:
-        return sum(c.gw for c in self.contracts if c.active and c.start_step <= step < c.end_step)
+        return self.contracts.gw_at(step)
 
     def committed_rent(self, step: int) -> float:
         return sum(c.gw * c.price_per_gw_month for c in self.contracts if c.live(step))

@@ -11,6 +11,42 @@ from collections import deque
 from typing import Any
 
 import mesa
+import numpy as np
+
+
+class ContractBook:
+    """The take-or-pay contracts a lab or cloud is party to, with the GW under contract month
+    by month kept as a schedule, so "how much is contracted at step t" costs one look-up."""
+
+    def __init__(self) -> None:
+        self.contracts: list = []
+        self.gw_by_step = np.zeros(256)
+
+    def __iter__(self):
+        return iter(self.contracts)
+
+    def add(self, contract) -> None:
+        if contract.end_step > len(self.gw_by_step):
+            grown = np.zeros(max(contract.end_step, 2 * len(self.gw_by_step)))
+            grown[: len(self.gw_by_step)] = self.gw_by_step
+            self.gw_by_step = grown
+        self.gw_by_step[contract.start_step : contract.end_step] += contract.gw
+        self.contracts.append(contract)
+
+    def end(self, contract, step: int) -> None:
+        """Take an ended contract's remaining months off the schedule."""
+        self.gw_by_step[max(step, contract.start_step) : contract.end_step] -= contract.gw
+
+    def gw_at(self, step: int) -> float:
+        return float(self.gw_by_step[step]) if 0 <= step < len(self.gw_by_step) else 0.0
+
+    def peak(self, first: int, last: int) -> float:
+        window = self.gw_by_step[max(first, 0) : last + 1]
+        return float(window.max()) if window.size else 0.0
+
+    def prune(self, step: int) -> None:
+        """Forget contracts that are over: they no longer bill or deliver."""
+        self.contracts = [c for c in self.contracts if c.active and c.end_step > step]
 
 
 class Firm(mesa.Agent):

@@ -14,6 +14,7 @@ class VendorPlan:
     price_per_gw: float  # B$/GW asked this month
     capacity_gw: float  # GW it can ship this month
     financing_budget: float  # B$ of new circular exposure it accepts this month
+    opex: float  # B$ of operating costs this month
 
 
 class ChipVendor(Firm):
@@ -29,6 +30,7 @@ class ChipVendor(Firm):
         self.profit_history.extend([config.annual_revenue / 12.0 * (config.gross_margin - 0.2)] * 12)
         self.round_tripped_history: deque[float] = deque([0.0] * 12, maxlen=12)
         self.exposure = 0.0  # circular exposure now (B$), updated by the model
+        self.peak_revenue_t12m = self.revenue_t12m
 
     def decide(self) -> None:
         cfg = self.config
@@ -40,7 +42,9 @@ class ChipVendor(Firm):
         price = self.rules["vendor.pricing"](cfg.price_per_gw, utilisation)
         budget = self.rules["vendor.financing"](cfg.financing_share, self.revenue_t12m, self.exposure)
         budget = min(budget, max(0.0, self.books.cash - 6.0 * cfg.opex))  # never below half a year of opex
-        self.plan = VendorPlan(price_per_gw=price, capacity_gw=self.capacity_gw, financing_budget=budget)
+        self.peak_revenue_t12m = max(self.peak_revenue_t12m, self.revenue_t12m)
+        opex = self.rules["vendor.opex"](cfg.opex, self.revenue_t12m, self.peak_revenue_t12m)
+        self.plan = VendorPlan(price_per_gw=price, capacity_gw=self.capacity_gw, financing_budget=budget, opex=opex)
 
     def close_month(self) -> None:
         super().close_month()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from agents.base import Firm
+from agents.base import ContractBook, Firm
 
 
 @dataclass(slots=True)
@@ -21,17 +21,17 @@ class CloudProvider(Firm):
 
     def __init__(self, model, name, config, rules) -> None:
         super().__init__(model, name, config, rules)
-        self.contracts: list = []  # TakeOrPay contracts it delivers under
+        self.contracts = ContractBook()  # take-or-pay contracts it delivers under
         self.fleet = None  # a Fleet of GPU vintages, set by the model
         self.connected_gw = config.powered_gw
         self.queued_gw = 0.0
         self.spot_sold_gw = 0.0
 
     def contracted_gw_at(self, step: int) -> float:
-        return sum(c.gw for c in self.contracts if c.active and c.start_step <= step < c.end_step)
+        return self.contracts.gw_at(step)
 
     def contracted_gw_peak(self, first: int, last: int) -> float:
-        return max((self.contracted_gw_at(s) for s in range(first, last + 1, 6)), default=0.0)
+        return self.contracts.peak(first, last)
 
     def idle_gw(self, step: int) -> float:
         """Installed, powered GPUs not under contract."""

@@ -20,16 +20,15 @@ class Investor(mesa.Agent):
         self.base_weights: dict[str, float] = {}  # firm -> share of wealth held at the start
         self.defaulted = False
 
-    def expected_return(self, firm_view: dict) -> float:
-        return self.rules[f"investor.expectation.{self.style}"](**firm_view)
-
     def decide(self) -> None:
-        """Target holdings of every listed firm: the starting weights, tilted by expectations."""
-        views = self.model.firm_views()
+        """Target holdings of every listed firm: the starting weights, tilted by expectations.
+
+        Investors of one style share one view of each firm (the same public numbers through
+        the same rule), so the model computes expectations once per style and step."""
+        expected = self.model.expectations(self.style)
         wealth = self.books.total_assets
         allocate = self.rules["investor.allocation"]
-        targets = {name: allocate(self.expected_return(view), self.base_weights.get(name, 0.0))
-                   for name, view in views.items()}
+        targets = {name: allocate(er, self.base_weights.get(name, 0.0)) for name, er in expected.items()}
         total = sum(targets.values())
         scale = min(1.0, 0.95 / total) if total > 0 else 0.0  # never more than 95 % in equity
         self.targets = {name: w * scale * wealth for name, w in targets.items()}

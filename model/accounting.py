@@ -25,6 +25,9 @@ def account(m: Any, depreciate: bool = True) -> None:
     _circularity(m)
     for firm in m.firms:
         firm.close_month()
+        if hasattr(firm, "contracts"):
+            firm.contracts.prune(m.steps)
+    m.contracts = [c for c in m.contracts if c.active and c.end_step > m.steps]
     _update_sentiment(m)
     markets.update_prices(m)
     m.default_intensity *= 0.92  # a default's effect on spreads fades over about a year

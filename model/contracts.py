@@ -114,11 +114,12 @@ class CapacityBackstop:
     cap: float
     price_per_gw_month: float
     end_step: int
+    start_step: int = 0
     paid: float = 0.0
     active: bool = True
 
     def payment(self, idle_gw: float, step: int) -> float:
-        if not self.active or step > self.end_step:
+        if not self.active or not self.start_step <= step <= self.end_step:
             return 0.0
         return max(0.0, min(idle_gw * self.price_per_gw_month, self.cap - self.paid))
 

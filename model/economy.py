@@ -54,6 +54,8 @@ class RoundtripModel(mesa.Model):
     rng: seed (int, `SeedSequence` or `Generator`); the model's only source of randomness.
     overrides: `{"dotted.path": value}` applied to the scenario and validated like the file.
     check_invariants: overrides the scenario's setting (None keeps it).
+    firm_measures: collect the per-firm columns (`revenue:OpenAI`, ...) as well as the chain
+        measures; sweeps that keep only summaries turn them off to save time.
     """
 
     def __init__(
@@ -62,6 +64,7 @@ class RoundtripModel(mesa.Model):
         rng: Any = None,
         overrides: dict[str, Any] | None = None,
         check_invariants: bool | None = None,
+        firm_measures: bool = True,
     ) -> None:
         super().__init__(rng=rng)
         if not isinstance(scenario, Scenario):
@@ -77,6 +80,7 @@ class RoundtripModel(mesa.Model):
         self.end_market = EndMarket(scenario.end_market)
         self.loans: dict[tuple[str, str, str], Any] = {}  # (kind, issuer, holder) -> Loan
         self.loan_ids = itertools.count(1)
+        self.contract_ids = itertools.count(1)
         self.contracts: list = []
         self.deals: list = []
         self.power_requests: list = []
@@ -103,7 +107,7 @@ class RoundtripModel(mesa.Model):
         self.investors = self.agents_by_type[Investor]
         self.firms = [a for a in self.agents if not isinstance(a, Investor)]
         markets.update_prices(self)
-        self.datacollector = reporters.make_datacollector(self)
+        self.datacollector = reporters.make_datacollector(self, firm_measures)
         accounting.account(self, depreciate=False)
 
     # ------------------------------------------------------------------ the step
@@ -209,5 +213,13 @@ class RoundtripModel(mesa.Model):
             self._views_step = self.steps
         return self._views
 
-    def investor_wealth(self, investor: Investor) -> float:
-        return investor.books.total_assets
+    def expectations(self, style: str) -> dict[str, float]:
+        """Expected yearly return of every listed firm under one investor style's rule."""
+        key = (self.steps, style)
+        cache = self.__dict__.setdefault("_expectations", {})
+        if key not in cache:
+            if len(cache) > 8:
+                cache.clear()
+            rule = self.rules[f"investor.expectation.{style}"]
+            cache[key] = {name: rule(**view) for name, view in self.firm_views().items()}
+        return cache[key]

@@ -12,6 +12,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 from model.contracts import PowerRequest
 from model.ledger import ASSET, END_MARKET, LIABILITY, NET_WORTH, REST_OF_WORLD
 from model.setup import BOND_TERM_MONTHS, add_contract, get_facility
@@ -335,45 +337,47 @@ def funding_round(m: Any, firm: Any, wanted: float, distressed: bool = False) ->
 
 
 def _secondary_trading(m: Any) -> None:
-    """Investors move towards their target holdings; order flow moves prices; trades settle
-    through the exchange account, which nets to zero."""
-    registry, ledger = m.registry, m.ledger
-    listed = [f.name for f in m.active_firms() if registry.outstanding[f.name] > 0]
+    """Investors move part of the way towards their target holdings; net order flow moves each
+    price; buy and sell orders are matched pro rata at the new price (no investor spends more
+    cash than it has, none sells shares it does not hold); each investor's trades settle as one
+    net payment through the exchange account, which nets to zero.
+
+    Computed on an investors x firms matrix: one pass instead of a loop per firm and investor.
+    """
+    registry = m.registry
+    listed = [f.name for f in m.active_firms() if registry.outstanding[f.name] > 0 and registry.price[f.name] > 0]
     investors = list(m.investors)
-    trades: dict[str, dict[str, float]] = {i.name: {} for i in investors}  # investor -> account -> B$
-    for name in listed:
-        price = registry.price[name]
-        value = registry.market_value(name)
-        if value <= 0:
-            continue
+    if not listed or not investors:
+        return
+    held = np.array([[registry.holdings[f].get(i.name, 0.0) for f in listed] for i in investors])
+    target = np.array([[i.targets.get(f, 0.0) for f in listed] for i in investors])
+    price = np.array([registry.price[f] for f in listed])
+    value = price * np.array([registry.outstanding[f] for f in listed])
+    orders = TRADE_SPEED * (target - held * price)  # B$, + buy, - sell
+    move = np.clip(m.params.investors.price_impact * orders.sum(axis=0) / value, -PRICE_MOVE_CAP, PRICE_MOVE_CAP)
+    price = price * np.exp(move)
+    buy = np.where(orders > 0, orders / price, 0.0)
+    sell = np.where(orders < 0, np.minimum(-orders / price, held), 0.0)
+    buy_total, sell_total = buy.sum(axis=0), sell.sum(axis=0)
+    matched = np.minimum(buy_total, sell_total)
+    buy *= np.divide(matched, buy_total, out=np.zeros_like(matched), where=buy_total > 0)
+    cash = np.array([max(0.0, i.books.cash) for i in investors])
+    spend = (buy * price).sum(axis=1)
+    buy *= np.minimum(1.0, np.divide(cash, spend, out=np.ones_like(cash), where=spend > 0))[:, None]
+    bought = buy.sum(axis=0)
+    sell *= np.divide(bought, sell_total, out=np.zeros_like(bought), where=sell_total > 0)
+    traded = (buy - sell) * price  # B$ per investor and firm
+    for j, name in enumerate(listed):
+        registry.price[name] = float(price[j])
         holdings = registry.holdings[name]
-        orders = {i.name: TRADE_SPEED * (i.targets.get(name, 0.0) - holdings.get(i.name, 0.0) * price) for i in investors}
-        net = sum(orders.values())
-        move = max(-PRICE_MOVE_CAP, min(PRICE_MOVE_CAP, m.params.investors.price_impact * net / value))
-        registry.price[name] = price = price * math.exp(move)
-        buys = {k: v / price for k, v in orders.items() if v > 0}
-        sells = {k: min(-v / price, holdings.get(k, 0.0)) for k, v in orders.items() if v < 0}
-        buy_total, sell_total = sum(buys.values()), sum(sells.values())
-        matched = min(buy_total, sell_total)
-        if matched <= 1e-12:
-            continue
-        account = f"shares:{name}"
-        for holder, shares in buys.items():
-            q = shares * matched / buy_total
-            cash = m.by_name[holder].books.cash - sum(trades[holder].values())
-            if q * price > cash:
-                q = max(0.0, cash) / price
-            registry.move(name, "__market__", holder, q)
-            trades[holder][account] = q * price
-        bought = -holdings.pop("__market__", 0.0)
-        for holder, shares in sells.items():
-            q = shares * bought / sell_total
-            registry.move(name, holder, "__market__", q)
-            trades[holder][account] = -q * price
-        holdings.pop("__market__", None)
-    for holder, values in trades.items():
-        if values:
-            ledger.settle_trades(holder, "exchange", values)
+        for k in np.nonzero(buy[:, j] - sell[:, j])[0]:
+            holder = investors[k].name
+            holdings[holder] = holdings.get(holder, 0.0) + float(buy[k, j] - sell[k, j])
+    for k, investor in enumerate(investors):
+        row = traded[k]
+        if row.any():
+            m.ledger.settle_trades(investor.name, "exchange",
+                                   {f"shares:{listed[j]}": float(row[j]) for j in np.nonzero(row)[0]})
 
 
 # ----------------------------------------------------------------------------- prices

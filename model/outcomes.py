@@ -39,11 +39,11 @@ def classify(series: pd.DataFrame, defaults: list[dict[str, Any]], thresholds: A
     if first_default is not None:
         crossed = (rev_dd >= thresholds.revenue_drawdown) | (eq_dd >= thresholds.equity_drawdown)
         steps = series.index.to_numpy()
-        after = np.nonzero(crossed & (steps >= first_default))[0]
-        before = np.nonzero(crossed & (steps < first_default))[0]
-        if after.size or before.size:
-            # collapse is dated when both have happened: the default and the drawdown
-            time_to_collapse = float(max(first_default, steps[after[0]] if after.size else first_default))
+        # collapse is dated when both have happened: the default and the drawdown
+        if crossed[steps <= first_default].any():
+            time_to_collapse = float(first_default)
+        elif crossed.any():
+            time_to_collapse = float(steps[np.argmax(crossed)])
     if not math.isnan(time_to_collapse):
         outcome = "collapse"
     elif not defaults and revenue[-1] >= (1.0 - thresholds.stable_revenue_band) * revenue.max() \

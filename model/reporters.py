@@ -31,7 +31,7 @@ def organic_coverage(m: Any) -> float:
 
 def gw_contracted(m: Any) -> float:
     """GW under live take-or-pay contracts."""
-    return sum(c.gw for c in m.contracts if c.live(m.steps))
+    return sum(c.contracted_gw_at(m.steps) for c in m.clouds)
 
 
 def gw_built(m: Any) -> float:
@@ -174,9 +174,9 @@ def _firm_reporter(fn: Any, firm: Any) -> Any:
     return lambda m: fn(firm)
 
 
-def make_datacollector(m: Any) -> mesa.DataCollector:
+def make_datacollector(m: Any, firm_measures: bool = True) -> mesa.DataCollector:
     model_reporters = {fn.__name__: fn for fn in CHAIN_REPORTERS}
-    for firm in m.firms:
+    for firm in m.firms if firm_measures else ():
         for fn in FIRM_REPORTERS:
             model_reporters[f"{fn.__name__}:{firm.name}"] = _firm_reporter(fn, firm)
     return mesa.DataCollector(model_reporters=model_reporters)

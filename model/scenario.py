@@ -29,7 +29,8 @@ def param(default: Any, unit: str, doc: str, **constraints: Any) -> Any:
 
 
 class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    # strict: a TOML string is not a number and true is not 1; finite: inf GW is a typo, not a scenario
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, strict=True, allow_inf_nan=False)
 
 
 # ----------------------------------------------------------------------------- the world
@@ -213,6 +214,7 @@ class CapacityBackstop(DealBase):
     cloud: str
     cap: float = param(6.3, "B$", "most the vendor pays in all", gt=0)
     price_per_gw_month: float = param(1.0, "B$/GW-month", "what the vendor pays per idle GW-month", gt=0)
+    start_step: int = param(0, "month", "first month of the backstop", ge=0)
     end_step: int = param(76, "month", "last month of the backstop", ge=0)
 
 
@@ -281,8 +283,9 @@ class Scenario(Section):
                 name = getattr(deal, role, None)
                 if name is not None and name not in firms:
                     raise ValueError(f"deals[{i}].{role}: {name!r} is not an agent of this scenario; expected one of {sorted(firms)}")
-            if isinstance(deal, CapacityBackstop) and deal.end_step < 0:
-                raise ValueError(f"deals[{i}].end_step: the backstop ends before it starts")
+            if isinstance(deal, CapacityBackstop) and deal.end_step < deal.start_step:
+                raise ValueError(f"deals[{i}].end_step: the backstop ends (month {deal.end_step}) before it starts "
+                                 f"(month {deal.start_step}); expected end_step >= start_step")
         for name, cloud in self.clouds.items():
             for vendor in cloud.vendor_mix:
                 if vendor not in self.vendors:
@@ -314,6 +317,11 @@ class Scenario(Section):
 
 def _set_path(node: Any, parts: list[str], value: Any, path: str, source: str) -> None:
     head, rest = parts[0], parts[1:]
+    if head == "rules" and rest and isinstance(node, dict) and "meta" in node:
+        rest = [".".join(rest)]  # rule slots have dots of their own: rules.lab.funding
+        node["rules"] = dict(node.get("rules") or {})
+        node["rules"][rest[0]] = value
+        return
     if isinstance(node, list):
         if head == "*":
             targets = list(range(len(node)))
@@ -345,29 +353,21 @@ def _suggest(key: str, options: Any) -> str:
 
 
 def _describe(error: dict[str, Any], data: Any) -> str:
-    loc = [str(p) for p in error["loc"] if not str(p).startswith(("function-", "tagged-union"))]
-    # drop pydantic's discriminator tags from paths like deals.0.take_or_pay.gw
-    clean = []
-    node = data
-    for part in loc:
-        if isinstance(node, list) and part.isdigit():
-            node = node[int(part)] if int(part) < len(node) else None
-            clean.append(part)
-        elif isinstance(node, dict) and part in node:
-            node = node[part]
-            clean.append(part)
-        elif isinstance(node, dict) and error["type"] == "extra_forbidden":
-            clean.append(part)
-        elif node is not None and not isinstance(node, dict):
-            clean.append(part)
+    """One pydantic error as `key: what was expected, got what`."""
+    clean: list[str] = []
+    for part in map(str, error["loc"]):
+        if part.startswith(("function-", "tagged-union")):
+            continue
+        if part in _DEAL_TYPES and len(clean) >= 2 and clean[-2] == "deals":
+            continue  # pydantic's discriminator tag: deals.0.take_or_pay.gw -> deals.0.gw
+        clean.append(part)
     key = ".".join(clean) or "(top level)"
     if error["type"] == "extra_forbidden":
         parent = _parent_fields(data, clean)
         return f"{key}: unknown key{_suggest(clean[-1], parent) if parent else ''}"
     msg = error["msg"]
     if error["type"] == "value_error":
-        msg = msg.removeprefix("Value error, ")
-        return msg
+        return msg.removeprefix("Value error, ")
     got = error.get("input")
     got_text = "" if isinstance(got, (dict, list)) else f", got {got!r}"
     return f"{key}: expected {msg[0].lower() + msg[1:]}{got_text}"

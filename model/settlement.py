@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from model.ledger import ASSET, END_MARKET, LIABILITY, NET_WORTH, REST_OF_WORLD
+from model.setup import end_contract
 
 ENERGY_HOURS = 730.0  # hours in a month
 
@@ -113,7 +114,7 @@ def _obligations(m: Any) -> list[Obligation]:
                 due.append(Obligation(deal.vendor, deal.cloud, pay, "backstop", source_tag=deal.vendor))
     for vendor in m.vendors:
         if not vendor.defaulted:
-            due.append(Obligation(vendor.name, REST_OF_WORLD, vendor.config.opex, "opex"))
+            due.append(Obligation(vendor.name, REST_OF_WORLD, vendor.plan.opex, "opex"))
     for utility in m.utilities:
         if utility.defaulted:
             continue
@@ -226,9 +227,8 @@ def default(m: Any, firm: Any, cause: str) -> None:
     sell_stakes(m, firm, float("inf"))
     _pay_out_creditors(m, firm)
     _forgive_loans_held(m, firm)
-    for contract in firm.contracts if hasattr(firm, "contracts") else ():
-        contract.active = False
-        contract.delivered_gw = 0.0
+    for contract in list(getattr(firm, "contracts", ())):
+        end_contract(m, contract)
     for deal in m.deals:
         if firm.name in (getattr(deal, "lab", None), getattr(deal, "cloud", None), deal.vendor):
             deal.active = False

@@ -156,11 +156,20 @@ def _reference_contract_price(m: Any) -> float:
 
 
 def add_contract(m: Any, lab: str, cloud: str, gw: float, price: float, start: int, end: int) -> TakeOrPay:
-    contract = TakeOrPay(len(m.contracts) + 1, lab, cloud, gw, price, start, end)
+    contract = TakeOrPay(next(m.contract_ids), lab, cloud, gw, price, start, end)
     m.contracts.append(contract)
-    m.by_name[lab].contracts.append(contract)
-    m.by_name[cloud].contracts.append(contract)
+    m.by_name[lab].contracts.add(contract)
+    m.by_name[cloud].contracts.add(contract)
     return contract
+
+
+def end_contract(m: Any, contract: TakeOrPay) -> None:
+    """A contract ends early (a party defaulted): it delivers and bills nothing more."""
+    if contract.active:
+        m.by_name[contract.lab].contracts.end(contract, m.steps)
+        m.by_name[contract.cloud].contracts.end(contract, m.steps)
+        contract.active = False
+        contract.delivered_gw = 0.0
 
 
 def _open_deal(m: Any, deal: Any) -> None:
@@ -172,7 +181,8 @@ def _open_deal(m: Any, deal: Any) -> None:
     elif isinstance(deal, sc.Warrants):
         m.deals.append(Warrants(deal.vendor, deal.lab, deal.shares, deal.gw))
     elif isinstance(deal, sc.CapacityBackstop):
-        m.deals.append(CapacityBackstop(deal.vendor, deal.cloud, deal.cap, deal.price_per_gw_month, deal.end_step))
+        m.deals.append(CapacityBackstop(deal.vendor, deal.cloud, deal.cap, deal.price_per_gw_month, deal.end_step,
+                                        deal.start_step))
     elif isinstance(deal, sc.VendorLoanDeal):
         open_loan(m, "vendor_loan", deal.borrower, deal.vendor, deal.amount, deal.rate, deal.months)
     elif isinstance(deal, sc.EquityStake):

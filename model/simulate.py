@@ -32,7 +32,7 @@ def seed_label(seed: Any) -> str:
 def simulate(scenario: Scenario, seed: Any = 0, steps: int | None = None, keep_series: bool = True,
              check_invariants: bool | None = None) -> RunResult:
     """Run `scenario` for `steps` months (the scenario's horizon by default)."""
-    model = RoundtripModel(scenario, rng=seed, check_invariants=check_invariants)
+    model = RoundtripModel(scenario, rng=seed, check_invariants=check_invariants, firm_measures=keep_series)
     horizon = steps if steps is not None else scenario.meta.steps
     for _ in range(horizon):
         model.step()

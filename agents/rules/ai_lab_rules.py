@@ -22,12 +22,12 @@ def revenue_outlook(
 ) -> float:
     """GW the lab wants under contract `horizon_months` ahead.
 
-    It projects its revenue at the trailing growth rate, lifted or damped by sentiment (a lab's
-    plans follow the mood of the people funding it), and plans compute spending of `ambition`
+    It projects its revenue at the trailing growth rate, lifted by optimism and damped by gloom
+    by up to half its size (a lab's plans follow the mood of the people funding it), and plans compute spending of `ambition`
     times that projected revenue. Growth is capped at 100 %/year so one good month does not
     produce a plan for the whole grid.
     """
-    growth = min(1.0, max(-0.5, revenue_growth * (1.0 + 0.5 * sentiment)))
+    growth = min(1.0, max(-0.5, revenue_growth + 0.5 * abs(revenue_growth) * sentiment))
     projected = revenue_month * math.exp(math.log1p(growth) * horizon_months / 12.0)
     return max(0.0, ambition * projected / max(price_per_gw_month, 1e-9))
 

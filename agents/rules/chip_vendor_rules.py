@@ -26,6 +26,21 @@ def fixed_price(list_price: float, utilisation: float) -> float:
     return list_price
 
 
+@rule("vendor.opex", "cut_with_revenue", default=True)
+def cut_with_revenue(base_opex: float, revenue_t12m: float, peak_revenue_t12m: float) -> float:
+    """Operating costs (B$/month): the base level, cut in step with revenue once revenue falls
+    below its peak, to no less than 40 % (Lucent cut its staff by more than half, 2001-02)."""
+    if peak_revenue_t12m <= 0:
+        return base_opex
+    return base_opex * max(0.4, min(1.0, revenue_t12m / peak_revenue_t12m))
+
+
+@rule("vendor.opex", "fixed_costs")
+def fixed_costs(base_opex: float, revenue_t12m: float, peak_revenue_t12m: float) -> float:
+    """Operating costs that never adjust (a vendor that does not restructure)."""
+    return base_opex
+
+
 @rule("vendor.financing", "exposure_budget", default=True)
 def exposure_budget(financing_share: float, revenue_t12m: float, exposure: float) -> float:
     """B$ the vendor may still commit to its customers this month.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from agents.rules import rule
 
 
@@ -44,7 +46,8 @@ def cost_plus(chip_price_per_gw: float, shell_cost_per_gw: float, economic_life_
     capital = chip_price_per_gw + shell_cost_per_gw
     r = funding_rate / 12.0
     n = max(economic_life_months, 1.0)
-    annuity = capital * r / (1.0 - (1.0 + r) ** -n) if r > 0 else capital / n
+    # 1 - (1 + r)^-n written with expm1/log1p so a tiny rate tends to straight-line, not 0/0
+    annuity = capital * r / -math.expm1(-n * math.log1p(r)) if r > 0 else capital / n
     return max(annuity + running_cost_per_gw_month, 0.8 * spot_price)
 
 
