@@ -26,7 +26,7 @@ class AILab(Firm):
         return self.contracts.gw_at(step)
 
     def committed_rent(self, step: int) -> float:
-        return sum(c.gw * c.price_per_gw_month for c in self.contracts if c.live(step))
+        return self.contracts.rent_at(step)
 
     def decide(self) -> None:
         cfg, prices, step = self.config, self.model.prices, self.model.steps

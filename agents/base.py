@@ -21,24 +21,32 @@ class ContractBook:
     def __init__(self) -> None:
         self.contracts: list = []
         self.gw_by_step = np.zeros(256)
+        self.rent_by_step = np.zeros(256)  # B$ due per month if every contract is delivered
 
     def __iter__(self):
         return iter(self.contracts)
 
     def add(self, contract) -> None:
         if contract.end_step > len(self.gw_by_step):
-            grown = np.zeros(max(contract.end_step, 2 * len(self.gw_by_step)))
-            grown[: len(self.gw_by_step)] = self.gw_by_step
-            self.gw_by_step = grown
-        self.gw_by_step[contract.start_step : contract.end_step] += contract.gw
+            size = max(contract.end_step, 2 * len(self.gw_by_step))
+            self.gw_by_step = np.concatenate([self.gw_by_step, np.zeros(size - len(self.gw_by_step))])
+            self.rent_by_step = np.concatenate([self.rent_by_step, np.zeros(size - len(self.rent_by_step))])
+        months = slice(contract.start_step, contract.end_step)
+        self.gw_by_step[months] += contract.gw
+        self.rent_by_step[months] += contract.gw * contract.price_per_gw_month
         self.contracts.append(contract)
 
     def end(self, contract, step: int) -> None:
         """Take an ended contract's remaining months off the schedule."""
-        self.gw_by_step[max(step, contract.start_step) : contract.end_step] -= contract.gw
+        months = slice(max(step, contract.start_step), contract.end_step)
+        self.gw_by_step[months] -= contract.gw
+        self.rent_by_step[months] -= contract.gw * contract.price_per_gw_month
 
     def gw_at(self, step: int) -> float:
         return float(self.gw_by_step[step]) if 0 <= step < len(self.gw_by_step) else 0.0
+
+    def rent_at(self, step: int) -> float:
+        return float(self.rent_by_step[step]) if 0 <= step < len(self.rent_by_step) else 0.0
 
     def peak(self, first: int, last: int) -> float:
         window = self.gw_by_step[max(first, 0) : last + 1]

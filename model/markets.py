@@ -179,7 +179,7 @@ def lend(m: Any, loan: Any, amount: float, rate: float, source_tag: str | None =
 
 def tenant_quality(m: Any, firm: Any) -> float:
     """1 for investment-grade firms; otherwise how well revenue covers what its tenants owe."""
-    if getattr(firm.config, "investment_grade", False) or firm.kind in ("vendor", "utility"):
+    if firm.kind in ("vendor", "utility") or (firm.kind == "cloud" and firm.config.investment_grade):
         return 1.0
     if firm.kind == "lab":
         rent = firm.committed_rent(m.steps)
