@@ -65,9 +65,6 @@ def test_collapse_is_dated_at_the_default_when_the_drawdown_came_first():
     assert out["outcome"] == "collapse" and out["time_to_collapse"] == 23.0
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: model/outcomes.py classify dates the collapse at the first crossing after "
-                                       "the default whenever there is one, even when the drawdown had already crossed "
-                                       "before the default (then both have happened at the default step)")
 def test_collapse_date_does_not_move_later_when_the_drawdown_recurs_after_the_default():
     # 60 % down at step 3, recovered, default at step 5, down again at step 8
     revenue = [100.0, 100.0, 70.0, 40.0, 100.0, 100.0, 100.0, 80.0, 40.0]
