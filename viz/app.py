@@ -135,7 +135,7 @@ def model_params(scenario_name: str, seed: int = DEFAULT_SEED) -> dict[str, Any]
         value = scenario_value(scenario, spec.path)
         if value is None:
             continue
-        lo, hi = min(spec.lo, value), max(spec.hi, value)
+        lo, hi = min(spec.lo, value), max(spec.hi, 2 * value)
         if name == "economic_life_years":  # the scenario forbids economic > physical life
             hi = min(hi, scenario.gpus.physical_life_years)
         params[name] = {
@@ -146,10 +146,14 @@ def model_params(scenario_name: str, seed: int = DEFAULT_SEED) -> dict[str, Any]
     return params
 
 
+# One page, read top-down: the state of the loop, then the books, then the history.
 COMPONENTS = [
-    (c.KeyFigures, 0), (c.ShockButtons, 0), (c.MoneyLoop, 0), (c.BalanceSheets, 0), (c.CircularityChart, 0),
-    (c.CoverageChart, 0), (c.EventLog, 0), (c.RevenueProfitChart, 0),
-    (c.MarketValueChart, 1), (c.CapacityChart, 1), (c.PricesChart, 1), (c.CreditChart, 1),
+    (c.KeyFiguresAndShocks, 0), (c.MoneyLoop, 0),
+    (c.BalanceSheets, 0), (c.EventLog, 0),
+    (c.CircularityChart, 0), (c.CoverageChart, 0),
+    (c.RevenueProfitChart, 0), (c.MarketValueChart, 0),
+    (c.CapacityChart, 0), (c.PricesChart, 0),
+    (c.CreditChart, 0),
 ]
 
 

@@ -220,12 +220,8 @@ def credit_figure(model: Any) -> go.Figure:
 # ----------------------------------------------------------------------------- the loop
 
 
-def sankey_figure(model: Any) -> go.Figure:
-    """This step's money flows between agents, summed by (payer, payee, kind group).
-
-    Investors are pooled into one node and tiny flows dropped so the vendor -> lab -> cloud ->
-    vendor circle stays readable.
-    """
+def loop_totals(model: Any) -> dict[tuple[str, str, str], float]:
+    """This step's flows summed by (payer, payee, colour group); investors pooled into one node."""
     kinds = {a.name: a.kind for a in model.agents if hasattr(a, "name")}
 
     def node(name: str) -> str:
@@ -236,23 +232,67 @@ def sankey_figure(model: Any) -> go.Figure:
         src, dst = node(f.payer), node(f.payee)
         if src != dst and f.amount > 0 and f.kind not in SANKEY_SKIP_KINDS:
             totals[(src, dst, flow_group(f.kind))] += f.amount
+    return dict(totals)
+
+
+# the circle: vendor money goes to labs (equity) and clouds (loans), labs rent compute from
+# clouds, clouds buy the vendor's chips
+LOOP_EDGES = {("vendor", "lab"), ("vendor", "cloud"), ("lab", "cloud"), ("cloud", "vendor")}
+
+
+def loop_summary(model: Any) -> dict[str, float]:
+    """B$ this step along each leg of the circle, by kind pair ('vendor→lab', ...)."""
+    kinds = {a.name: a.kind for a in model.agents if hasattr(a, "name")}
+    legs = {f"{a}→{b}": 0.0 for a, b in sorted(LOOP_EDGES)}
+    for (src, dst, _group), value in loop_totals(model).items():
+        pair = (kinds.get(src), kinds.get(dst))
+        if pair in LOOP_EDGES:
+            legs[f"{pair[0]}→{pair[1]}"] += value
+    return legs
+
+
+def sankey_figure(model: Any) -> go.Figure:
+    """Who paid whom this step: payers on the left, payees on the right, links by kind.
+
+    Every agent appears twice (as payer and as payee), so the diagram has no cycles: plotly's
+    circular Sankey fails on this economy's money loops ("Invalid array length"). The legs of
+    the vendor -> lab -> cloud -> vendor circle are drawn solid, every other flow faint.
+    """
+    kinds = {a.name: a.kind for a in model.agents if hasattr(a, "name")}
+    totals = loop_totals(model)
     biggest = max(totals.values(), default=0.0)
     links = [(k, v) for k, v in totals.items() if v >= 1e-3 * biggest]
-    names = sorted({n for (s, d, _), _v in links for n in (s, d)}, key=lambda n: (_node_rank(n, kinds), n))
-    index = {n: i for i, n in enumerate(names)}
+    if not links:  # plotly's Sankey throws on empty data ("Invalid array length")
+        fig = go.Figure()
+        fig.add_annotation(text="No money has moved yet this month: press Step", showarrow=False, x=0.5, y=0.5,
+                           xref="paper", yref="paper")
+        fig.update_layout(title=dict(text="Money flows this month (B$)", font=dict(size=12)), height=CHART_HEIGHT + 20,
+                          xaxis=dict(visible=False), yaxis=dict(visible=False), template="plotly_white")
+        return fig
+    payers = sorted({s for (s, _d, _g), _v in links}, key=lambda n: (_node_rank(n, kinds), n))
+    payees = sorted({d for (_s, d, _g), _v in links}, key=lambda n: (_node_rank(n, kinds), n))
+    labels = [f"{n.replace('_', ' ')} pays" for n in payers] + [f"{n.replace('_', ' ')} gets" for n in payees]
+    left, right = {n: i for i, n in enumerate(payers)}, {n: len(payers) + i for i, n in enumerate(payees)}
+
+    def color(src: str, dst: str, group: str) -> str:
+        base = FLOW_COLORS[group]
+        in_loop = (kinds.get(src), kinds.get(dst)) in LOOP_EDGES
+        return base.rsplit(",", 1)[0] + (",0.85)" if in_loop else ",0.25)")
+
     fig = go.Figure(go.Sankey(
+        node=dict(label=labels, pad=6, thickness=12),
         arrangement="snap",
-        node=dict(label=[n.replace("_", " ") for n in names], pad=12, thickness=14),
         link=dict(
-            source=[index[s] for (s, _d, _g), _v in links], target=[index[d] for (_s, d, _g), _v in links],
-            value=[v for _k, v in links], color=[FLOW_COLORS[g] for (_s, _d, g), _v in links],
-            label=[g for (_s, _d, g), _v in links],
+            source=[left[s] for (s, _d, _g), _v in links], target=[right[d] for (_s, d, _g), _v in links],
+            value=[v for _k, v in links], color=[color(s, d, g) for (s, d, g), _v in links],
+            label=[g.replace("_", " ") for (_s, _d, g), _v in links],
             hovertemplate="%{source.label} → %{target.label}<br>%{label}: %{value:.2f} B$<extra></extra>",
         ),
     ))
-    legend = " ".join(f"<span style='color:{c.replace('0.55', '1').replace('0.45', '1')}'>■</span> {g.replace('_', ' ')}" for g, c in FLOW_COLORS.items())
-    fig.update_layout(title=dict(text=f"Money flows this month (B$) — {legend}", font=dict(size=12)),
-                      height=2 * CHART_HEIGHT - 40, margin=dict(l=10, r=10, t=40, b=10))
+    legend = " ".join(f"<span style='color:{c.rsplit(',', 1)[0]},1)'>■</span>{g.replace('_', ' ')}" for g, c in FLOW_COLORS.items())
+    fig.update_layout(title=dict(text=f"Money flows this month (B$; solid = the vendor→lab→cloud→vendor loop)<br><sup>{legend}</sup>",
+                                 font=dict(size=12)),
+                      height=CHART_HEIGHT + 20, margin=dict(l=10, r=10, t=50, b=10))
     return fig
 
 
@@ -328,7 +368,7 @@ def KeyFigures(model: Any):
         f"<div style='margin-right:22px'><div style='font-size:11px;color:#666'>{k}</div>"
         f"<div data-key='{k}' style='font-size:18px;font-weight:600'>{v}</div></div>" for k, v in cells
     )
-    return solara.HTML(tag="div", unsafe_innerHTML=f"<div style='display:flex;flex-wrap:wrap'>{body}</div>")
+    return solara.HTML(tag="div", unsafe_innerHTML=f"<div class='rt-key' style='display:flex;flex-wrap:wrap'>{body}</div>")
 
 
 def _chart(builder: Callable[[Any], go.Figure]) -> Callable[[Any], Any]:
@@ -419,4 +459,15 @@ def ShockButtons(model: Any):
                           on_click=lambda: hit("missed_payment", lab))
         if last:
             solara.Text(last, style={"font-size": "12px", "color": "#b00020"})
+    return main
+
+
+def KeyFiguresAndShocks(model: Any):
+    """The month's headline numbers, this month's legs of the loop, and the shock buttons."""
+    legs = loop_summary(model)
+    loop = " · ".join(f"{k}: {fmt_money(v)} B$" for k, v in legs.items())
+    with solara.Column(gap="8px") as main:
+        KeyFigures(model)
+        solara.Text(f"Loop this month: {loop}", style={"font-size": "12px", "color": "#444"})
+        ShockButtons(model)
     return main

@@ -99,6 +99,12 @@ class PageProbe:
 
         return handle
 
+    # ipywidgets logs this when a widget is replaced while a message for it is in flight
+    BENIGN = ("no comm channel defined",)
+
+    def real_errors(self) -> list[str]:
+        return [e for e in self.errors if not any(b in e for b in self.BENIGN)]
+
     def open(self, timeout: float = 30_000):
         self.page.goto(self.server.url, wait_until="domcontentloaded")
         return self.page

@@ -77,17 +77,12 @@ def wait_cell(page, firm: str, column: str, expected: str, timeout: float = 15.0
         time.sleep(0.1)
 
 
-def test_page_renders_offline_and_step_advances_time(probe):
+def test_page_steps_and_shows_the_models_numbers_offline(probe):
+    """Render, Step, compare a chart and the balance sheets with the model, then a shock."""
     page, step = open_page(probe)
     page.get_by_text("Balance sheets").wait_for()
-    do_steps(page, step, 1)
-    page.get_by_text("Time: 1.0").wait_for()
-    assert not probe.outside, f"the page reached for outside hosts: {probe.outside}"
-
-
-def test_chart_and_balance_sheet_match_the_model(probe):
-    page, step = open_page(probe)
     do_steps(page, step, 3)
+    page.get_by_text("Time: 3.0").wait_for()
     model = reference(3)
     expected = list(c.model_frame(model)["end_market_spend"])
     shown = chart_series(page, "End market vs compute", "end-market revenue", len(expected))
@@ -98,6 +93,21 @@ def test_chart_and_balance_sheet_match_the_model(probe):
         for column in c.BALANCE_COLUMNS:
             want = c.fmt_money(row[column])
             assert wait_cell(page, row["firm"], column, want) == want, (row["firm"], column)
+
+    # a shock button hits the running model: the next step's figures change
+    page.get_by_role("button", name=c.SHOCKS["stall"][0]).click()
+    page.get_by_text("shows from the next step").wait_for()
+    do_steps(page, step, 1)
+    shocked = list(c.model_frame(reference(4, shock_after=3))["end_market_spend"])
+    calm = list(c.model_frame(reference(4))["end_market_spend"])
+    assert shocked[:4] == pytest.approx(calm[:4], rel=1e-12)
+    assert not math.isclose(shocked[-1], calm[-1], rel_tol=1e-9)
+    shown = chart_series(page, "End market vs compute", "end-market revenue", 5)
+    assert shown == pytest.approx(shocked, rel=1e-12)
+    page.locator(".rt-events").get_by_text("end market stall").first.wait_for()
+
+    assert not probe.outside, f"the page reached for outside hosts: {probe.outside}"
+    assert not probe.real_errors(), f"errors in the browser console: {probe.real_errors()[:3]}"
 
 
 def test_slider_then_reset_changes_the_model(probe):
@@ -118,27 +128,14 @@ def test_slider_then_reset_changes_the_model(probe):
     assert shown == pytest.approx(want, rel=1e-12)
 
 
-def test_shock_button_changes_the_next_step(probe):
-    page, step = open_page(probe)
-    do_steps(page, step, 2)
-    page.get_by_role("button", name=c.SHOCKS["stall"][0]).click()
-    page.get_by_text("shows from the next step").wait_for()
-    do_steps(page, step, 1)
-    shocked = list(c.model_frame(reference(3, shock_after=2))["end_market_spend"])
-    calm = list(c.model_frame(reference(3))["end_market_spend"])
-    assert shocked[:3] == pytest.approx(calm[:3], rel=1e-12)
-    assert not math.isclose(shocked[-1], calm[-1], rel_tol=1e-9)
-    shown = chart_series(page, "End market vs compute", "end-market revenue", 4)
-    assert shown == pytest.approx(shocked, rel=1e-12)
-    page.locator(".rt-events").get_by_text("end market stall").first.wait_for()
-
-
 def test_screenshot(probe):
+    probe.page.set_viewport_size({"width": 1500, "height": 2350})  # the whole page, no inner scrolling
     page, step = open_page(probe)
-    do_steps(page, step, 12)
+    do_steps(page, step, 8)
     page.get_by_text("Money flows this month").first.wait_for()
     time.sleep(1.0)  # let plotly finish drawing
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOT), full_page=True)
     assert SCREENSHOT.stat().st_size > 20_000
     assert not probe.outside, probe.outside
+    assert not probe.real_errors(), probe.real_errors()[:3]

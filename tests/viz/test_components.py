@@ -58,7 +58,7 @@ def test_sankey_shows_the_circle():
         model.step()
     sankey = c.sankey_figure(model).data[0]
     labels = list(sankey.node.label)
-    kinds = {f.name.replace("_", " "): f.kind for f in c.firms(model)}
+    kinds = {f"{f.name} {side}": f.kind for f in c.firms(model) for side in ("pays", "gets")}
     edges = {(kinds.get(labels[s]), kinds.get(labels[t])) for s, t in zip(sankey.link.source, sankey.link.target)}
     assert ("lab", "cloud") in edges  # compute rent
     assert ("cloud", "vendor") in edges  # chip sales
