@@ -182,6 +182,27 @@ class TestPricing:
         assert vendor.fixed_price(35.0, 5.0) == vendor.fixed_price(35.0, 0.0) == 35.0
 
 
+class TestVendorOpex:
+    def test_full_costs_at_the_revenue_peak_or_with_no_history(self):
+        assert vendor.cut_with_revenue(2.0, 100.0, 100.0) == 2.0
+        assert vendor.cut_with_revenue(2.0, 0.0, 0.0) == 2.0
+
+    def test_costs_fall_in_step_with_revenue_to_a_floor_of_40_percent(self):
+        assert vendor.cut_with_revenue(2.0, 70.0, 100.0) == pytest.approx(1.4)
+        assert vendor.cut_with_revenue(2.0, 10.0, 100.0) == pytest.approx(0.8)
+        assert vendor.cut_with_revenue(2.0, 0.0, 100.0) == pytest.approx(0.8)
+
+    @PROP
+    @given(rev=ordered(money), peak=money, base=small)
+    def test_more_revenue_never_cuts_deeper_and_costs_stay_within_bounds(self, rev, peak, base):
+        lo, hi = rev
+        a, b = vendor.cut_with_revenue(base, lo, peak), vendor.cut_with_revenue(base, hi, peak)
+        assert 0.4 * base - EPS <= a <= b + EPS <= base + EPS
+
+    def test_fixed_costs_never_adjust(self):
+        assert vendor.fixed_costs(2.0, 0.0, 100.0) == 2.0
+
+
 class TestExposureBudget:
     def test_budget_is_the_room_under_the_share_of_revenue(self):
         assert vendor.exposure_budget(0.24, 100.0, 10.0) == pytest.approx(14.0)
@@ -460,3 +481,15 @@ class TestExpansion:
         assert utility.follow_queue(5.0, 2.0, 0.25) == 0.25
         assert utility.follow_queue(1.0, 2.0, 10.0) == 0.0
         assert utility.follow_queue(0.0, 0.0, 0.0) == 0.0
+
+
+def test_every_registered_rule_is_tested_here():
+    """A new rule needs its own plain-number test in this file."""
+    from pathlib import Path
+
+    from agents.rules import resolve, slots
+
+    source = Path(__file__).read_text(encoding="utf-8")
+    untested = [f"{slot}:{name}" for slot, names in slots().items() for name in names
+                if f".{resolve(slot, name).__name__}(" not in source]
+    assert not untested
