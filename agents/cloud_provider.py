@@ -47,8 +47,9 @@ class CloudProvider(Firm):
         chip_price = prices.chip_price
         capital_per_gw = chip_price + model.params.gpus.shell_cost_per_gw
         affordable = max(0.0, self.books.cash - 3.0 * self.fixed_costs()) / capital_per_gw * (1 + model.vendor_loan_share)
-        order = self.rules["cloud.capex"](ahead, self.fleet.gw, cfg.spot_buffer, affordable)
-        wanted = self.rules["cloud.capex"](ahead, self.fleet.gw, cfg.spot_buffer, float("inf"))
+        powerable = max(0.0, model.powered_gw_by(self, step + lead) - self.fleet.gw)  # no chips without power
+        order = self.rules["cloud.capex"](ahead, self.fleet.gw, cfg.spot_buffer, min(affordable, powerable))
+        wanted = self.rules["cloud.capex"](ahead, self.fleet.gw, cfg.spot_buffer, powerable)
         secured = model.secured_debt(self.name)
         collateral = self.fleet.economic_value(prices.collateral_factor, model.economic_life_months)
         # borrow for what it wants to build, not only what it can afford today

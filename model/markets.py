@@ -35,7 +35,12 @@ def clear_power(m: Any) -> None:
     for cloud in m.clouds:
         if cloud.defaulted or cloud.plan.power_request_gw <= 0:
             continue
-        request = PowerRequest(cloud.name, cloud.utility_name, cloud.plan.power_request_gw, step, step + power.lead_time_months)
+        utility = m.by_name[cloud.utility_name]
+        promised = utility.connected_gw + sum(r.gw for r in utility.queue)
+        # spare capacity connects after the short wait; anything beyond needs new generation
+        spare = utility.capacity_gw / power.pue - promised
+        lead = power.spare_lead_months if cloud.plan.power_request_gw <= spare else power.lead_time_months
+        request = PowerRequest(cloud.name, cloud.utility_name, cloud.plan.power_request_gw, step, step + lead)
         m.power_requests.append(request)
         m.by_name[cloud.utility_name].queue.append(request)
         cloud.queued_gw += request.gw
@@ -76,14 +81,13 @@ def clear_compute(m: Any) -> None:
         lab.compute_gw = 0.0
     for cloud in m.clouds:
         capacity = 0.0 if cloud.defaulted else cloud.powered_fleet_gw()
-        for contract in cloud.contracts:  # oldest contracts are served first
-            if contract.live(step):
-                contract.delivered_gw = min(contract.gw, capacity)
-                capacity -= contract.delivered_gw
+        due = cloud.contracted_gw_at(step)
+        share = min(1.0, capacity / due) if due > 0 else 0.0  # short of capacity, every tenant gets the same share
+        for contract in cloud.contracts:
+            contract.delivered_gw = contract.gw * share if contract.live(step) else 0.0
+            if contract.delivered_gw:
                 m.by_name[contract.lab].compute_gw += contract.delivered_gw
-            else:
-                contract.delivered_gw = 0.0
-        cloud.spot_capacity_gw = max(0.0, capacity)
+        cloud.spot_capacity_gw = max(0.0, capacity - due * share)
     _sign_contracts(m, step)
     _sell_spot(m)
 

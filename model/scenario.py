@@ -66,7 +66,8 @@ class Gpus(Section):
 
 
 class Power(Section):
-    lead_time_months: int = param(36, "months", "wait from a granted connection request to power flowing", ge=0, le=240)
+    lead_time_months: int = param(36, "months", "wait for a connection that needs new generation", ge=0, le=240)
+    spare_lead_months: int = param(12, "months", "wait for a connection the grid's spare capacity can serve (substation, lines)", ge=0, le=120)
     base_price: float = param(70.0, "$/MWh", "power price with ample spare capacity", gt=0)
     scarcity_exponent: float = param(4.0, "", "how sharply price rises as use nears capacity", ge=0)
     scarcity_multiplier: float = param(2.0, "", "price multiple added at full use", ge=0)
