@@ -39,7 +39,7 @@ class AILab(Firm):
         gap = max(0.0, target_gw - self.contracted_gw_at(start))
         # burn on what is delivered now and what starts within a quarter (clouds rarely deliver
         # a whole contract on its first day, so the far book is not funded in advance)
-        soon = sum(c.gw * c.price_per_gw_month for c in self.contracts
+        soon = sum(c.gw_at(c.start_step) * c.price_per_gw_month for c in self.contracts
                    if c.active and step < c.start_step <= step + 3)
         burn = max(self.monthly_burn(), 0.0) + 0.5 * soon
         keep = self.rules["lab.cutback"](self.books.cash, burn, cfg.runway_months)

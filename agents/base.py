@@ -32,15 +32,17 @@ class ContractBook:
             self.gw_by_step = np.concatenate([self.gw_by_step, np.zeros(size - len(self.gw_by_step))])
             self.rent_by_step = np.concatenate([self.rent_by_step, np.zeros(size - len(self.rent_by_step))])
         months = slice(contract.start_step, contract.end_step)
-        self.gw_by_step[months] += contract.gw
-        self.rent_by_step[months] += contract.gw * contract.price_per_gw_month
+        gw = contract.schedule(contract.start_step)
+        self.gw_by_step[months] += gw
+        self.rent_by_step[months] += gw * contract.price_per_gw_month
         self.contracts.append(contract)
 
     def end(self, contract, step: int) -> None:
         """Take an ended contract's remaining months off the schedule."""
-        months = slice(max(step, contract.start_step), contract.end_step)
-        self.gw_by_step[months] -= contract.gw
-        self.rent_by_step[months] -= contract.gw * contract.price_per_gw_month
+        first = max(step, contract.start_step)
+        gw = contract.schedule(first)
+        self.gw_by_step[first : contract.end_step] -= gw
+        self.rent_by_step[first : contract.end_step] -= gw * contract.price_per_gw_month
 
     def gw_at(self, step: int) -> float:
         return float(self.gw_by_step[step]) if 0 <= step < len(self.gw_by_step) else 0.0

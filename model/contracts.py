@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 
 @dataclass(slots=True)
 class Loan:
@@ -55,11 +57,27 @@ class TakeOrPay:
     price_per_gw_month: float
     start_step: int
     end_step: int  # exclusive
+    ramp_months: int = 0  # GW rise linearly to `gw` over this many months (big campuses come online in phases)
     delivered_gw: float = 0.0  # set each step by the compute market
     active: bool = True
 
     def live(self, step: int) -> bool:
         return self.active and self.start_step <= step < self.end_step
+
+    def gw_at(self, step: int) -> float:
+        """GW due at `step`, the ramp included."""
+        if not self.live(step):
+            return 0.0
+        if self.ramp_months <= 0:
+            return self.gw
+        return self.gw * min(1.0, (step - self.start_step + 1) / self.ramp_months)
+
+    def schedule(self, first: int) -> "np.ndarray":
+        """GW due in each month from `first` (>= start) to the end."""
+        months = np.arange(max(first, self.start_step), self.end_step)
+        if self.ramp_months <= 0:
+            return np.full(months.size, self.gw)
+        return self.gw * np.minimum(1.0, (months - self.start_step + 1) / self.ramp_months)
 
     def rent_due(self) -> float:
         return self.delivered_gw * self.price_per_gw_month

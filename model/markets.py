@@ -84,7 +84,7 @@ def clear_compute(m: Any) -> None:
         due = cloud.contracted_gw_at(step)
         share = min(1.0, capacity / due) if due > 0 else 0.0  # short of capacity, every tenant gets the same share
         for contract in cloud.contracts:
-            contract.delivered_gw = contract.gw * share if contract.live(step) else 0.0
+            contract.delivered_gw = contract.gw_at(step) * share
             if contract.delivered_gw:
                 m.by_name[contract.lab].compute_gw += contract.delivered_gw
         cloud.spot_capacity_gw = max(0.0, capacity - due * share)
@@ -193,8 +193,9 @@ def tenant_quality(m: Any, firm: Any) -> float:
     for c in firm.contracts:
         if c.live(m.steps):
             lab = m.by_name[c.lab]
-            weights += c.gw
-            coverage += c.gw * (0.0 if lab.defaulted else tenant_quality(m, lab))
+            gw = c.gw_at(m.steps)
+            weights += gw
+            coverage += gw * (0.0 if lab.defaulted else tenant_quality(m, lab))
     return coverage / weights if weights > 0 else 0.5
 
 

@@ -182,6 +182,7 @@ class TakeOrPay(DealBase):
     price_per_gw_month: float = param(1.0, "B$/GW-month", "price of a GW-month of compute", gt=0)
     start_step: int = param(0, "month", "first month of delivery", ge=0)
     months: int = param(60, "months", "contract length", ge=1)
+    ramp_months: int = param(0, "months", "months over which delivery rises linearly to the full GW (0 = all at once)", ge=0)
 
 
 class EquityForDeployment(DealBase):

@@ -155,8 +155,8 @@ def _reference_contract_price(m: Any) -> float:
     )
 
 
-def add_contract(m: Any, lab: str, cloud: str, gw: float, price: float, start: int, end: int) -> TakeOrPay:
-    contract = TakeOrPay(next(m.contract_ids), lab, cloud, gw, price, start, end)
+def add_contract(m: Any, lab: str, cloud: str, gw: float, price: float, start: int, end: int, ramp: int = 0) -> TakeOrPay:
+    contract = TakeOrPay(next(m.contract_ids), lab, cloud, gw, price, start, end, ramp)
     m.contracts.append(contract)
     m.by_name[lab].contracts.add(contract)
     m.by_name[cloud].contracts.add(contract)
@@ -174,7 +174,8 @@ def end_contract(m: Any, contract: TakeOrPay) -> None:
 
 def _open_deal(m: Any, deal: Any) -> None:
     if isinstance(deal, sc.TakeOrPay):
-        add_contract(m, deal.lab, deal.cloud, deal.gw, deal.price_per_gw_month, deal.start_step, deal.start_step + deal.months)
+        add_contract(m, deal.lab, deal.cloud, deal.gw, deal.price_per_gw_month, deal.start_step, deal.start_step + deal.months,
+                     deal.ramp_months)
         m.log_event("deal", deal.lab, f"take-or-pay with {deal.cloud}: {deal.gw:g} GW for {deal.months} months")
     elif isinstance(deal, sc.EquityForDeployment):
         m.deals.append(EquityForDeployment(deal.vendor, deal.lab, deal.per_gw, deal.cap))
