@@ -5,8 +5,10 @@ each step). The figure builders (`*_figure`, `*_rows`) are separate pure functio
 so they can be tested without a browser, and the browser test can compare what the page shows
 with what they compute.
 
-Charts are plotly (`solara.FigurePlotly`): the plotted numbers stay in the browser's DOM
-(`gd.data`), so a test can read them back.
+History charts are matplotlib PNGs (cheap for the browser: each plotly widget costs about a
+second to create and redraw in a headless chromium). The coverage chart and the Sankey are
+plotly (`solara.FigurePlotly`): their numbers stay in the browser's DOM (`gd.data`), so the
+browser test reads the plotted values back and compares them with the model.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from typing import Any, Callable, Iterable
 import pandas as pd
 import plotly.graph_objects as go
 import solara
+from matplotlib.figure import Figure
+from matplotlib.ticker import PercentFormatter
 
 # Lucent's vendor financing peaked near 24 % of its revenue (1999-2000): the reference line
 LUCENT_CIRCULARITY = 0.24
@@ -34,6 +38,7 @@ FLOW_COLORS = {
     "other": "rgba(127,127,127,0.45)",  # operating costs, construction, fuel: out to the rest of the world
 }
 CHART_HEIGHT = 300
+PLOTLY_WIDTH = 530  # a grid cell beside the sidebar at 1500 px; plotly widgets do not shrink to fit
 
 
 # ----------------------------------------------------------------------------- formatting
@@ -123,22 +128,23 @@ def flow_group(kind: str) -> str:
 # ----------------------------------------------------------------------------- charts
 
 
-def _line_figure(frame: pd.DataFrame, title: str, yaxis: str, percent: bool = False) -> go.Figure:
-    fig = go.Figure()
+def _mpl_lines(frame: pd.DataFrame, title: str, ylabel: str, percent: bool = False, styles: dict[str, dict] | None = None) -> Figure:
+    """A small line chart (matplotlib: a PNG in the page, cheap for the browser to redraw)."""
+    fig = Figure(figsize=(6.2, 3.0), dpi=90)
+    fig.subplots_adjust(left=0.12, right=0.88, top=0.9, bottom=0.16)  # fixed: constrained layout doubles the cost
+    ax = fig.subplots()
     for column in frame.columns:
-        fig.add_trace(go.Scatter(x=list(frame.index), y=list(frame[column]), name=str(column), mode="lines"))
-    _style(fig, title, yaxis, percent)
-    return fig
-
-
-def _style(fig: go.Figure, title: str, yaxis: str, percent: bool = False) -> None:
-    fig.update_layout(
-        title=dict(text=title, font=dict(size=14)), height=CHART_HEIGHT, margin=dict(l=50, r=10, t=40, b=35),
-        legend=dict(orientation="h", y=-0.2, font=dict(size=10)), xaxis_title="month", yaxis_title=yaxis,
-        template="plotly_white",
-    )
+        ax.plot(frame.index, frame[column], label=str(column), **(styles or {}).get(column, {}))
+    ax.set_title(title, fontsize=10)
+    ax.set_xlabel("month", fontsize=8)
+    ax.set_ylabel(ylabel, fontsize=8)
+    ax.tick_params(labelsize=8)
+    ax.grid(alpha=0.3)
     if percent:
-        fig.update_yaxes(tickformat=".0%")
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    if len(frame.columns):
+        ax.legend(fontsize=7, ncol=min(4, len(frame.columns)), loc="best", frameon=False)
+    return fig
 
 
 def _pick(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
@@ -147,73 +153,81 @@ def _pick(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
     return frame[list(present)].rename(columns=present)
 
 
-def firm_figure(model: Any, measure: str, title: str, yaxis: str) -> go.Figure:
-    return _line_figure(firm_frame(model, measure), title, yaxis)
-
-
-def revenue_profit_figure(model: Any) -> go.Figure:
+def revenue_profit_figure(model: Any) -> Figure:
     revenue, profit = firm_frame(model, "revenue"), firm_frame(model, "profit")
-    fig = go.Figure()
-    palette = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f"]
-    for i, firm in enumerate(revenue.columns):
-        color = palette[i % len(palette)]
-        fig.add_trace(go.Scatter(x=list(revenue.index), y=list(revenue[firm]), name=f"{firm} revenue", mode="lines", line=dict(color=color)))
-        if firm in profit.columns:
-            fig.add_trace(go.Scatter(x=list(profit.index), y=list(profit[firm]), name=f"{firm} profit", mode="lines",
-                                     line=dict(color=color, dash="dot"), showlegend=False))
-    _style(fig, "Revenue (solid) and profit (dotted) by firm", "B$/month")
+    fig = _mpl_lines(revenue, "Revenue (solid) and profit (dotted) by firm", "B$/month")
+    ax = fig.axes[0]
+    colors = {line.get_label(): line.get_color() for line in ax.get_lines()}
+    for firm in profit.columns:
+        ax.plot(profit.index, profit[firm], linestyle=":", color=colors.get(firm))
+    ax.axhline(0, color="black", linewidth=0.6)
     return fig
 
 
 def coverage_figure(model: Any) -> go.Figure:
+    """Plotly, not matplotlib: the browser test reads these numbers back from the page."""
     frame = _pick(model_frame(model), {"end_market_spend": "end-market revenue", "compute_spend": "total compute spending"})
-    fig = _line_figure(frame, "End market vs compute spending (the organic coverage gap)", "B$/month")
-    if len(frame.columns) == 2:
+    fig = go.Figure()
+    for column in frame.columns:
+        fig.add_trace(go.Scatter(x=list(frame.index), y=list(frame[column]), name=column, mode="lines"))
+    if len(fig.data) == 2:
         # the gap between the two lines is what circular money has to fill
         fig.data[1].update(fill="tonexty", fillcolor="rgba(214,39,40,0.12)")
+    fig.update_layout(
+        title=dict(text="End market vs compute spending (the organic coverage gap)", font=dict(size=13)),
+        height=CHART_HEIGHT, width=PLOTLY_WIDTH, margin=dict(l=50, r=10, t=40, b=35), legend=dict(orientation="h", y=-0.2, font=dict(size=10)),
+        xaxis_title="month", yaxis_title="B$/month", template="plotly_white",
+    )
+    # explicit ranges: FigurePlotly merges each new layout into the widget's, so autoranged
+    # axes would keep their first extent
+    top = float(frame.max().max()) if len(frame) and len(frame.columns) else 1.0
+    fig.update_xaxes(range=[0, max(1, len(frame) - 1)])
+    fig.update_yaxes(range=[0, 1.08 * top if top > 0 else 1.0])
     return fig
 
 
-def market_value_figure(model: Any) -> go.Figure:
-    return firm_figure(model, "market_value", "Market values", "B$")
+def market_value_figure(model: Any) -> Figure:
+    return _mpl_lines(firm_frame(model, "market_value"), "Market values", "B$")
 
 
-def circularity_figure(model: Any) -> go.Figure:
+def circularity_figure(model: Any) -> Figure:
     frame = _pick(model_frame(model), {"circularity": "circularity ratio", "round_tripped_share": "round-tripped revenue share"})
-    fig = _line_figure(frame, "Circularity: vendor money in its own customers / T12M revenue", "share", percent=True)
-    fig.add_hline(y=LUCENT_CIRCULARITY, line=dict(color="black", dash="dash", width=1),
-                  annotation_text="Lucent 2000: 24 %", annotation_position="top left")
+    fig = _mpl_lines(frame, "Circularity: vendor money in its customers / T12M revenue", "share", percent=True)
+    ax = fig.axes[0]
+    ax.axhline(LUCENT_CIRCULARITY, color="black", linestyle="--", linewidth=1)
+    ax.annotate("Lucent 2000: 24 %", (0.01, LUCENT_CIRCULARITY), xycoords=("axes fraction", "data"),
+                xytext=(0, 3), textcoords="offset points", fontsize=8)
     return fig
 
 
-def capacity_figure(model: Any) -> go.Figure:
+def capacity_figure(model: Any) -> Figure:
     frame = _pick(model_frame(model), {"gw_contracted": "contracted", "gw_built": "built", "gw_powered": "powered", "gw_idle": "idle"})
-    return _line_figure(frame, "Compute capacity", "GW")
+    return _mpl_lines(frame, "Compute capacity", "GW")
 
 
-def prices_figure(model: Any) -> go.Figure:
+def prices_figure(model: Any) -> Figure:
     frame = model_frame(model)
-    fig = go.Figure()
-    if "gpu_spot_price" in frame:
-        fig.add_trace(go.Scatter(x=list(frame.index), y=list(frame["gpu_spot_price"]), name="GPU spot (B$/GW-month)", mode="lines"))
+    fig = _mpl_lines(_pick(frame, {"gpu_spot_price": "GPU spot", "contract_price": "contract"}), "GPU rental and power prices", "B$/GW-month")
     if "power_price" in frame:
-        fig.add_trace(go.Scatter(x=list(frame.index), y=list(frame["power_price"]), name="power ($/MWh)", mode="lines", yaxis="y2"))
-    _style(fig, "GPU spot and power prices", "B$/GW-month")
-    fig.update_layout(yaxis2=dict(title="$/MWh", overlaying="y", side="right", showgrid=False), margin=dict(r=50))
+        twin = fig.axes[0].twinx()
+        twin.plot(frame.index, frame["power_price"], color="tab:red", linestyle="--", label="power (right)")
+        twin.set_ylabel("power, $/MWh", fontsize=8)
+        twin.tick_params(labelsize=8)
+        twin.legend(fontsize=7, loc="lower right", frameon=False)
     return fig
 
 
-def credit_figure(model: Any) -> go.Figure:
+def credit_figure(model: Any) -> Figure:
     frame = model_frame(model)
-    fig = go.Figure()
     spreads = [c for c in frame.columns if c.startswith("spread") or c.endswith("_spread") or c == "credit_spread"]
-    for column in spreads:
-        fig.add_trace(go.Scatter(x=list(frame.index), y=list(frame[column]), name=column.replace("_", " "), mode="lines"))
+    fig = _mpl_lines(frame[spreads].rename(columns=lambda c: c.replace("_", " ")), "Credit spreads and sentiment", "spread (1/year)", percent=True)
     if "sentiment" in frame:
-        fig.add_trace(go.Scatter(x=list(frame.index), y=list(frame["sentiment"]), name="sentiment (right)", mode="lines",
-                                 yaxis="y2", line=dict(color="black", dash="dot")))
-    _style(fig, "Credit spreads and sentiment", "spread (1/year)", percent=True)
-    fig.update_layout(yaxis2=dict(title="sentiment", overlaying="y", side="right", range=[-1, 1], showgrid=False), margin=dict(r=50))
+        twin = fig.axes[0].twinx()
+        twin.plot(frame.index, frame["sentiment"], color="black", linestyle=":", label="sentiment (right)")
+        twin.set_ylim(-1, 1)
+        twin.set_ylabel("sentiment", fontsize=8)
+        twin.tick_params(labelsize=8)
+        twin.legend(fontsize=7, loc="lower right", frameon=False)
     return fig
 
 
@@ -251,7 +265,7 @@ def loop_summary(model: Any) -> dict[str, float]:
     return legs
 
 
-def sankey_figure(model: Any) -> go.Figure:
+def sankey_figure(model: Any) -> go.Figure | None:
     """Who paid whom this step: payers on the left, payees on the right, links by kind.
 
     Every agent appears twice (as payer and as payee), so the diagram has no cycles: plotly's
@@ -262,13 +276,8 @@ def sankey_figure(model: Any) -> go.Figure:
     totals = loop_totals(model)
     biggest = max(totals.values(), default=0.0)
     links = [(k, v) for k, v in totals.items() if v >= 1e-3 * biggest]
-    if not links:  # plotly's Sankey throws on empty data ("Invalid array length")
-        fig = go.Figure()
-        fig.add_annotation(text="No money has moved yet this month: press Step", showarrow=False, x=0.5, y=0.5,
-                           xref="paper", yref="paper")
-        fig.update_layout(title=dict(text="Money flows this month (B$)", font=dict(size=12)), height=CHART_HEIGHT + 20,
-                          xaxis=dict(visible=False), yaxis=dict(visible=False), template="plotly_white")
-        return fig
+    if not links:
+        return None  # plotly's Sankey throws on empty data ("Invalid array length")
     payers = sorted({s for (s, _d, _g), _v in links}, key=lambda n: (_node_rank(n, kinds), n))
     payees = sorted({d for (_s, d, _g), _v in links}, key=lambda n: (_node_rank(n, kinds), n))
     labels = [f"{n.replace('_', ' ')} pays" for n in payers] + [f"{n.replace('_', ' ')} gets" for n in payees]
@@ -292,7 +301,7 @@ def sankey_figure(model: Any) -> go.Figure:
     legend = " ".join(f"<span style='color:{c.rsplit(',', 1)[0]},1)'>■</span>{g.replace('_', ' ')}" for g, c in FLOW_COLORS.items())
     fig.update_layout(title=dict(text=f"Money flows this month (B$; solid = the vendor→lab→cloud→vendor loop)<br><sup>{legend}</sup>",
                                  font=dict(size=12)),
-                      height=CHART_HEIGHT + 20, margin=dict(l=10, r=10, t=50, b=10))
+                      height=CHART_HEIGHT + 20, width=PLOTLY_WIDTH, margin=dict(l=10, r=10, t=50, b=10))
     return fig
 
 
@@ -371,9 +380,12 @@ def KeyFigures(model: Any):
     return solara.HTML(tag="div", unsafe_innerHTML=f"<div class='rt-key' style='display:flex;flex-wrap:wrap'>{body}</div>")
 
 
-def _chart(builder: Callable[[Any], go.Figure]) -> Callable[[Any], Any]:
+def _chart(builder: Callable[[Any], Any]) -> Callable[[Any], Any]:
     def Chart(model: Any):
-        return solara.FigurePlotly(builder(model))
+        fig = builder(model)
+        if isinstance(fig, Figure):
+            return solara.FigureMatplotlib(fig, format="png")
+        return solara.FigurePlotly(fig)
 
     Chart.__name__ = builder.__name__.replace("_figure", "").title().replace("_", "") + "Chart"
     return Chart
@@ -386,7 +398,13 @@ CircularityChart = _chart(circularity_figure)
 CapacityChart = _chart(capacity_figure)
 PricesChart = _chart(prices_figure)
 CreditChart = _chart(credit_figure)
-MoneyLoop = _chart(sankey_figure)
+
+
+def MoneyLoop(model: Any):
+    fig = sankey_figure(model)
+    if fig is None:
+        return solara.Text("Money flows this month: none yet, press Step.", style={"color": "#666"})
+    return solara.FigurePlotly(fig)
 
 
 def BalanceSheets(model: Any):
