@@ -8,7 +8,7 @@ npm is at hand, else reported as a user error.
 from __future__ import annotations
 
 import argparse
-import subprocess
+import os
 import sys
 
 from model.errors import UserError
@@ -46,7 +46,8 @@ def run(args: argparse.Namespace) -> int:
     port = args.port or serve.free_port(args.host)
     command = serve.solara_command(serve.APP, args.host, port)
     print(f"roundtrip viz: serving {scenario} on http://{args.host}:{port}/ (Ctrl-C to stop)", file=sys.stderr, flush=True)
-    try:
-        return subprocess.call(command, env=serve.server_env(scenario), cwd=assets.REPO)
-    except KeyboardInterrupt:
-        return 130
+    # become the server: signals (Ctrl-C, a service manager's SIGTERM) reach solara itself,
+    # so no orphan is left holding the port
+    os.chdir(assets.REPO)
+    os.execve(command[0], command, serve.server_env(scenario))
+    return 0  # not reached
