@@ -21,11 +21,9 @@ class Investor(mesa.Agent):
         self.defaulted = False
 
     def decide(self) -> None:
-        """Target holdings of every listed firm: the starting weights, tilted by expectations.
-
-        Investors of one style share one view of each firm (the same public numbers through
-        the same rule), so the model computes expectations once per style and step."""
-        expected = self.model.expectations(self.style)
+        """Target holdings of every listed firm: the starting weights, tilted by the expectations
+        of its style (computed once per style and step by the model)."""
+        expected = self.model.expected_returns[self.style]
         wealth = self.books.total_assets
         allocate = self.rules["investor.allocation"]
         targets = {name: allocate(er, self.base_weights.get(name, 0.0)) for name, er in expected.items()}

@@ -132,6 +132,7 @@ class RoundtripModel(mesa.Model):
         """Every agent sets its plans from last step's prices and its own books."""
         for agent in self.active_firms():
             agent.decide()
+        self.expected_returns = self.expectations_by_style()
         self.investors.do("decide")
 
     def trade(self) -> None:
@@ -217,13 +218,14 @@ class RoundtripModel(mesa.Model):
             self._views_step = self.steps
         return self._views
 
-    def expectations(self, style: str) -> dict[str, float]:
-        """Expected yearly return of every listed firm under one investor style's rule."""
-        key = (self.steps, style)
-        cache = self.__dict__.setdefault("_expectations", {})
-        if key not in cache:
-            if len(cache) > 8:
-                cache.clear()
-            rule = self.rules[f"investor.expectation.{style}"]
-            cache[key] = {name: rule(**view) for name, view in self.firm_views().items()}
-        return cache[key]
+    def expectations_by_style(self) -> dict[str, dict[str, float]]:
+        """Expected yearly return of every listed firm under each investor style's rule.
+
+        Investors of one style share one view of each firm (the same public numbers through
+        the same rule), so this is computed once per style and step, not once per investor."""
+        views = self.firm_views()
+        styles = {investor.style for investor in self.investors}
+        return {
+            style: {name: self.rules[f"investor.expectation.{style}"](**view) for name, view in views.items()}
+            for style in sorted(styles)
+        }

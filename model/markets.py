@@ -215,9 +215,13 @@ def clear_credit(m: Any) -> None:
     if not requests:
         return
     investors = list(m.investors)
-    loss_rate = sum(m.loan_losses[-12:]) / max(1e-9, sum(l.outstanding for l in m.loans.values()) + sum(m.loan_losses[-12:]))
+    held: dict[str, float] = {}
+    for loan in m.loans.values():
+        held[loan.holder] = held.get(loan.holder, 0.0) + loan.outstanding
+    recent_losses = sum(m.loan_losses[-12:])
+    loss_rate = recent_losses / max(1e-9, sum(held.values()) + recent_losses)
     appetite = max(0.0, 1.0 - c.rationing_after_loss * loss_rate) * (0.75 + 0.25 * m.prices.sentiment)
-    room = {i.name: max(0.0, min(i.books.cash, c.lending_share * i.books.total_assets * appetite - _loans_held(m, i.name)))
+    room = {i.name: max(0.0, min(i.books.cash, c.lending_share * i.books.total_assets * appetite - held.get(i.name, 0.0)))
             for i in investors}
     supply = sum(room.values())
     wanted = sum(r for _, r in requests)
@@ -238,10 +242,6 @@ def clear_credit(m: Any) -> None:
             lend(m, loan, part, rate)
             room[holder] -= part
             amount -= part
-
-
-def _loans_held(m: Any, holder: str) -> float:
-    return sum(l.outstanding for l in m.loans.values() if l.holder == holder)
 
 
 # ----------------------------------------------------------------------------- equity
@@ -371,18 +371,22 @@ def _secondary_trading(m: Any) -> None:
     buy *= np.minimum(1.0, np.divide(cash, spend, out=np.ones_like(cash), where=spend > 0))[:, None]
     bought = buy.sum(axis=0)
     sell *= np.divide(bought, sell_total, out=np.zeros_like(bought), where=sell_total > 0)
-    traded = (buy - sell) * price  # B$ per investor and firm
+    delta = buy - sell  # shares per investor and firm
+    traded = (delta * price).tolist()  # B$ per investor and firm
+    new_held = (held + delta).tolist()
+    names = [i.name for i in investors]
+    accounts = [f"shares:{name}" for name in listed]
     for j, name in enumerate(listed):
         registry.price[name] = float(price[j])
         holdings = registry.holdings[name]
-        for k in np.nonzero(buy[:, j] - sell[:, j])[0]:
-            holder = investors[k].name
-            holdings[holder] = holdings.get(holder, 0.0) + float(buy[k, j] - sell[k, j])
-    for k, investor in enumerate(investors):
+        for k, holder in enumerate(names):
+            if new_held[k][j] or holder in holdings:
+                holdings[holder] = new_held[k][j]
+    for k, holder in enumerate(names):
         row = traded[k]
-        if row.any():
-            m.ledger.settle_trades(investor.name, "exchange",
-                                   {f"shares:{listed[j]}": float(row[j]) for j in np.nonzero(row)[0]})
+        values = {accounts[j]: v for j, v in enumerate(row) if v}
+        if values:
+            m.ledger.settle_trades(holder, "exchange", values)
 
 
 # ----------------------------------------------------------------------------- prices
