@@ -31,9 +31,11 @@ class Fleet:
         return self._gw
 
     _gw: float | None = None
+    _value_cache: tuple | None = None  # (economic life, value at market factor 1)
 
     def _changed(self) -> None:
         self._gw = None
+        self._value_cache = None
 
     @property
     def book_value(self) -> float:
@@ -46,15 +48,23 @@ class Fleet:
     def add(self, gw: float, cost_per_gw: float, age_months: float = 0.0, book_value: float | None = None) -> None:
         if gw > 0:
             value = gw * cost_per_gw if book_value is None else book_value
-            self.vintages.append(Vintage(gw, cost_per_gw, age_months, value))
+            last = self.vintages[-1] if self.vintages else None
+            if last is not None and last.age_months == age_months:  # same month's purchases: one vintage
+                last.cost_per_gw = (last.cost_per_gw * last.gw + cost_per_gw * gw) / (last.gw + gw)
+                last.gw += gw
+                last.book_value += value
+            else:
+                self.vintages.append(Vintage(gw, cost_per_gw, age_months, value))
             self._changed()
 
     def economic_value(self, market_factor: float, economic_life_months: float) -> float:
         """What the fleet would fetch: cost less value lost over the economic life, times the
         spot market's level against new-contract prices."""
-        return market_factor * sum(
-            v.gw * v.cost_per_gw * max(0.0, 1.0 - v.age_months / economic_life_months) for v in self.vintages
-        )
+        cache = self._value_cache
+        if cache is None or cache[0] != economic_life_months:
+            value = sum(v.gw * v.cost_per_gw * max(0.0, 1.0 - v.age_months / economic_life_months) for v in self.vintages)
+            cache = self._value_cache = (economic_life_months, value)
+        return market_factor * cache[1]
 
     def age_one_month(self, book_life_months: float, physical_life_months: float) -> tuple[float, float, float]:
         """Age every vintage; returns (book depreciation B$, GW scrapped, book value scrapped B$)."""

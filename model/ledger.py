@@ -138,6 +138,25 @@ class Ledger:
         _book(b, payee_side, amount, -1)
         self.flows.append(Flow(payer, payee, kind, amount))
 
+    def service_debt(self, debtor: str, creditor: str, interest: float, principal: float, account: str) -> None:
+        """Interest and principal of one loan in one cash movement: on each sheet the interest
+        is an expense or income (net worth) and the principal reduces the claim."""
+        amount = interest + principal
+        if amount <= 0.0:
+            return
+        a, b = self.sheets[debtor], self.sheets[creditor]
+        self._move_tags(debtor, creditor, a.assets["cash"], amount, "interest", None)
+        a.assets["cash"] -= amount
+        b.assets["cash"] += amount
+        a.net_worth -= interest
+        b.net_worth += interest
+        a.liabilities[account] -= principal
+        b.assets[account] -= principal
+        if interest > 0.0:
+            self.flows.append(Flow(debtor, creditor, "interest", interest))
+        if principal > 0.0:
+            self.flows.append(Flow(debtor, creditor, "principal", principal))
+
     def settle_trades(self, holder: str, counterparty: str, values: dict[str, float], kind: str = "trade") -> None:
         """Net cash settlement of several asset purchases (+) and sales (-) in one movement.
 

@@ -125,9 +125,8 @@ def _obligations(m: Any) -> list[Obligation]:
         if m.by_name[loan.issuer].defaulted:
             continue
         interest, principal = loan.interest_due(), loan.principal_due()
-        due.append(Obligation(loan.issuer, loan.holder, interest, "interest"))
-        due.append(Obligation(loan.issuer, loan.holder, principal, "principal", (LIABILITY, loan.account),
-                              (ASSET, loan.account), loan=loan, principal=principal))
+        due.append(Obligation(loan.issuer, loan.holder, interest + principal, "debt_service", loan=loan,
+                              principal=principal))
     return due
 
 
@@ -200,12 +199,16 @@ def sell_stakes(m: Any, firm: Any, wanted: float) -> float:
 
 def _pay(m: Any, obligations: list[Obligation], ratios: dict[str, float]) -> None:
     for o in obligations:
-        amount = o.amount * ratios[o.debtor]
-        if amount <= 0:
+        ratio = ratios[o.debtor]
+        if o.amount * ratio <= 0:
             continue
-        if o.loan is not None:
-            o.loan.outstanding -= amount
-        m.ledger.transfer(o.debtor, o.creditor, amount, o.kind, o.payer_side, o.payee_side, source_tag=o.source_tag)
+        if o.loan is not None:  # a short debtor pays interest and principal in the same proportion
+            principal = o.principal * ratio
+            o.loan.outstanding -= principal
+            m.ledger.service_debt(o.debtor, o.creditor, (o.amount - o.principal) * ratio, principal, o.loan.account)
+        else:
+            m.ledger.transfer(o.debtor, o.creditor, o.amount * ratio, o.kind, o.payer_side, o.payee_side,
+                              source_tag=o.source_tag)
 
 
 # ----------------------------------------------------------------------------- default
