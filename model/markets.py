@@ -412,13 +412,8 @@ def update_prices(m: Any) -> None:
     p = m.prices
     clouds = [c for c in m.clouds if not c.defaulted]
     asks = [c.plan.contract_price for c in clouds if c.plan is not None]
-    if asks:
+    if asks:  # before the first step the opening price set by model.setup stands
         p.contract_price = sum(asks) / len(asks)
-    elif not getattr(m, "_contract_price_set", False):
-        from model.setup import _reference_contract_price
-
-        p.contract_price = _reference_contract_price(m)
-        m._contract_price_set = True
     fleet = sum(c.fleet.gw for c in clouds)
     powered = sum(c.powered_fleet_gw() for c in clouds)
     idle = sum(max(0.0, c.powered_fleet_gw() - c.contracted_gw_at(m.steps) - c.spot_sold_gw) for c in clouds)

@@ -133,7 +133,7 @@ def _legacy_contracts(m: Any) -> None:
     s = m.params
     clouds = [m.by_name[n] for n in s.clouds]
     fleet_total = sum(c.fleet.gw for c in clouds) or 1.0
-    price = _reference_contract_price(m)
+    price = m.prices.contract_price = reference_contract_price(m)
     for i, (name, lab_cfg) in enumerate(s.labs.items()):
         if lab_cfg.compute_gw <= 0:
             continue
@@ -144,7 +144,7 @@ def _legacy_contracts(m: Any) -> None:
                 add_contract(m, name, cloud.name, gw, price, 0, end)
 
 
-def _reference_contract_price(m: Any) -> float:
+def reference_contract_price(m: Any) -> float:
     """Cost-based price of a GW-month at the start: what the clouds' own pricing rule asks."""
     s = m.params
     chip = sum(v.price_per_gw for v in s.vendors.values()) / len(s.vendors)
