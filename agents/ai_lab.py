@@ -21,6 +21,8 @@ class AILab(Firm):
         super().__init__(model, name, config, rules)
         self.contracts = ContractBook()  # take-or-pay contracts it rents under
         self.compute_gw = 0.0  # delivered this step
+        self.services_revenue = 0.0  # paid by the end market this step
+        self.deployed_peak = 0.0  # most GW it has had delivered (deployment deals pay on new peaks)
 
     def contracted_gw_at(self, step: int) -> float:
         return self.contracts.gw_at(step)

@@ -29,9 +29,10 @@ class PowerUtility(Firm):
     def decide(self) -> None:
         p = self.model.params.power
         price = self.rules["utility.pricing"](p.base_price, self.load_gw, self.capacity_gw, p.scarcity_exponent, p.scarcity_multiplier)
-        queued = sum(r.gw for r in self.queue) + self.connected_gw * p.pue
+        # in GW of generation: requests are IT load, the grid also feeds the cooling (PUE)
+        queued = sum(r.gw for r in self.queue) * p.pue
         spare = self.capacity_gw + sum(gw for _, gw in self.pipeline) - self.connected_gw * p.pue
-        expansion = self.rules["utility.expansion"](queued - self.connected_gw * p.pue, spare, self.config.capacity_growth_gw_year / 12.0)
+        expansion = self.rules["utility.expansion"](queued, spare, self.config.capacity_growth_gw_year / 12.0)
         cost = expansion * self.config.build_cost_per_gw
         loan = max(0.0, cost + 3.0 * self.config.opex - self.books.cash)
         self.plan = UtilityPlan(price_mwh=price, expansion_gw=expansion, loan_request=loan)

@@ -15,6 +15,7 @@ INCOME_KINDS = frozenset({"ai_services", "compute_rent", "spot_rent", "other_rev
                           "power", "backstop"})
 COST_KINDS = frozenset({"compute_rent", "power", "opex", "cogs", "fuel", "interest", "backstop"})
 COMPUTE_SPEND_KINDS = frozenset({"compute_rent", "spot_rent"})
+ORGANIC_KINDS = frozenset({"ai_services", "spot_rent"})  # end-market money entering the compute chain
 
 
 def account(m: Any, depreciate: bool = True) -> None:
@@ -57,11 +58,21 @@ def _book_income(m: Any) -> None:
             by_name[flow.payer].costs_month += flow.amount
         if flow.kind in COMPUTE_SPEND_KINDS:
             spend += flow.amount
-        if flow.kind == "ai_services":
+        if flow.kind in ORGANIC_KINDS:
             organic += flow.amount
     m.compute_spend = spend
     m.organic_revenue = organic
     m.step_flows = list(m.ledger.flows)
+
+
+def mark_stake(m: Any, holder: str, issuer: str) -> None:
+    """One stake at shares x today's price, the change a revaluation in the holder's net worth."""
+    sheet = m.ledger.sheets[holder]
+    account = f"shares:{issuer}"
+    diff = m.registry.held(issuer, holder) * m.registry.price[issuer] - sheet.assets.get(account, 0.0)
+    if diff:
+        sheet.assets[account] = sheet.assets.get(account, 0.0) + diff
+        sheet.net_worth += diff
 
 
 def mark_to_market(m: Any) -> None:

@@ -17,8 +17,9 @@ import numpy as np
 class Loan:
     """A debt claim: holder lends to issuer; amortised evenly, interest monthly.
 
-    One facility per (kind, issuer, holder): new draws add to it at a blended rate, so the
-    number of claims stays bounded however long the run.
+    One facility per (kind, issuer, holder): new draws add to it at a blended rate and restart
+    its amortisation over the full term (the facility is refinanced), so the number of claims
+    stays bounded however long the run.
     """
 
     id: int
@@ -29,6 +30,11 @@ class Loan:
     rate: float  # per year
     term_months: int
     collateralised: bool = False
+    months_left: int = -1  # months of amortisation left; -1 = the full term
+
+    def __post_init__(self) -> None:
+        if self.months_left < 0:
+            self.months_left = self.term_months
 
     @property
     def account(self) -> str:
@@ -38,12 +44,17 @@ class Loan:
         return self.outstanding * self.rate / 12.0
 
     def principal_due(self) -> float:
-        return min(self.outstanding, self.outstanding / max(self.term_months, 1))
+        """Equal instalments: what is outstanding over the months left."""
+        return min(self.outstanding, self.outstanding / max(self.months_left, 1))
+
+    def paid_instalment(self) -> None:
+        self.months_left = max(0, self.months_left - 1)
 
     def draw(self, amount: float, rate: float) -> None:
         if self.outstanding + amount > 0:
             self.rate = (self.rate * self.outstanding + rate * amount) / (self.outstanding + amount)
         self.outstanding += amount
+        self.months_left = self.term_months
 
 
 @dataclass(slots=True)

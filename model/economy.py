@@ -43,6 +43,8 @@ class Prices:
     risk_free: float = 0.04
     spread: dict[str, float] = field(default_factory=dict)  # per year, by borrower
     collateral_factor: float = 1.0  # spot against contract price: marks GPU collateral
+    idle_gw: float = 0.0  # powered GPUs neither under contract nor sold spot
+    stranded_gw: float = 0.0  # GPUs installed but waiting for power
 
 
 class RoundtripModel(mesa.Model):

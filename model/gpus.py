@@ -97,9 +97,18 @@ class Fleet:
         taken._changed()
         return taken
 
+    def rebook(self, total_value: float) -> None:
+        """Book the fleet at `total_value`, spread by book value (or, when the books already
+        show nothing, by original cost)."""
+        weights = [v.book_value for v in self.vintages]
+        if sum(weights) <= 0:
+            weights = [v.gw * v.cost_per_gw for v in self.vintages]
+        total = sum(weights)
+        for v, w in zip(self.vintages, weights):
+            v.book_value = total_value * w / total if total > 0 else 0.0
+
     def absorb(self, other: "Fleet", price_paid: float) -> None:
-        """Add another fleet's vintages, booked at the price paid (spread by book value)."""
-        total = other.book_value or 1.0
-        for v in other.vintages:
-            self.vintages.append(Vintage(v.gw, v.cost_per_gw, v.age_months, price_paid * v.book_value / total))
+        """Add another fleet's vintages, booked at the price paid."""
+        other.rebook(price_paid)
+        self.vintages.extend(other.vintages)
         self._changed()

@@ -35,16 +35,38 @@ def check_invariants(m: Any) -> None:
             raise InvariantViolation(step, loan.holder, loan.account, held - loan.outstanding, "holder's asset != loan outstanding")
         if not _close(owed, loan.outstanding):
             raise InvariantViolation(step, loan.issuer, loan.account, owed - loan.outstanding, "issuer's liability != loan outstanding")
+    # no claim without its contract: every loan account on any sheet belongs to a live loan,
+    # every stake on any sheet to a registry holding; a defaulter owes nothing any more
+    live = {loan.account: loan for loan in m.loans.values()}
+    for name, sheet in ledger.sheets.items():
+        for side, accounts in (("asset", sheet.assets), ("liability", sheet.liabilities)):
+            for account, value in accounts.items():
+                if abs(value) <= ABS_TOL or account == "cash":
+                    continue
+                if account.startswith("loan:") and account not in live:
+                    raise InvariantViolation(step, name, account, value, f"{side} for a loan that no longer exists")
+                if account.startswith("shares:") and registry.holdings.get(account[7:], {}).get(name, 0.0) == 0.0:
+                    raise InvariantViolation(step, name, account, value, "stake on the books with no shares in the registry")
+    for loan in m.loans.values():
+        if m.by_name[loan.issuer].defaulted:
+            raise InvariantViolation(step, loan.issuer, loan.account, loan.outstanding, "a defaulted firm still has a loan")
+    # money tags: never negative, never more than the cash they sit in
+    for name, tags in ledger.tags.items():
+        cash = ledger.sheets[name].assets["cash"]
+        if min(tags, default=0.0) < -ABS_TOL or sum(tags) > max(cash, 0.0) + ABS_TOL + REL_TOL * abs(cash):
+            raise InvariantViolation(step, name, "cash tags", sum(tags) - max(cash, 0.0), "traced money outside 0..cash")
     # shares held = shares outstanding; every stake marked at the market price
     for issuer, holdings in registry.holdings.items():
         held = sum(holdings.values())
         if not _close(held, registry.outstanding[issuer]):
             raise InvariantViolation(step, issuer, "shares", held - registry.outstanding[issuer], "shares held != shares outstanding")
         price = registry.price[issuer]
+        account = f"shares:{issuer}"
         for holder, shares in holdings.items():
-            booked = ledger.sheets[holder].assets.get(f"shares:{issuer}", 0.0)
-            if not _close(booked, shares * price):
-                raise InvariantViolation(step, holder, f"shares:{issuer}", booked - shares * price, "stake != shares x price")
+            booked = ledger.sheets[holder].assets.get(account, 0.0)
+            value = shares * price
+            if abs(booked - value) > ABS_TOL + REL_TOL * abs(value) + REL_TOL * abs(booked):
+                raise InvariantViolation(step, holder, account, booked - value, "stake != shares x price")
     # money: the sum of all cash (outside accounts included) never changes
     total = ledger.total_money()
     if not _close(total, ledger.money_total):

@@ -134,6 +134,7 @@ class Ledger:
         self._move_tags(payer, payee, a.assets["cash"], amount, kind, source_tag)
         a.assets["cash"] -= amount
         b.assets["cash"] += amount
+        self._cap_tags(payee, b.assets["cash"])
         _book(a, payer_side, amount, +1)
         _book(b, payee_side, amount, -1)
         self.flows.append(Flow(payer, payee, kind, amount))
@@ -148,6 +149,7 @@ class Ledger:
         self._move_tags(debtor, creditor, a.assets["cash"], amount, "interest", None)
         a.assets["cash"] -= amount
         b.assets["cash"] += amount
+        self._cap_tags(creditor, b.assets["cash"])
         a.net_worth -= interest
         b.net_worth += interest
         a.liabilities[account] -= principal
@@ -170,6 +172,7 @@ class Ledger:
         elif net < 0:
             self._move_tags(counterparty, holder, counter_sheet.assets["cash"], -net, kind, None)
         holder_sheet.assets["cash"] -= net
+        self._cap_tags(holder, holder_sheet.assets["cash"])
         assets = holder_sheet.assets
         for account, value in values.items():
             assets[account] = assets.get(account, 0.0) + value
@@ -193,15 +196,20 @@ class Ledger:
         if not self.vendor_tags:
             return
         src, dst = self.tags[payer], self.tags[payee]
-        share = amount / payer_cash if payer_cash > amount else 1.0
-        for k in range(len(src)):
-            moved = src[k] * share
-            src[k] -= moved
-            dst[k] += moved
+        traced = amount
         if source_tag is not None:
-            k = self.vendor_tags.index(source_tag)
-            dst[k] += amount
-            # the vendor's own cash never carries its own tag, so nothing left the payer
+            # a vendor's injection is its own money as far as its untagged cash goes; only the
+            # rest is other vendors' money passing through, moved pro rata below
+            own = min(amount, max(0.0, payer_cash - sum(src)))
+            dst[self.vendor_tags.index(source_tag)] += own
+            traced = amount - own
+            payer_cash -= own
+        if traced > 0.0:
+            share = traced / payer_cash if payer_cash > traced else 1.0
+            for k in range(len(src)):
+                moved = src[k] * share
+                src[k] -= moved
+                dst[k] += moved
         if payee in OUTSIDE:
             dst[:] = [0.0] * len(dst)  # money that leaves the economy is no longer traced
         elif payee in self.vendor_tags:
@@ -209,6 +217,16 @@ class Ledger:
             if kind == "chip_sale":
                 self.round_tripped[payee] = self.round_tripped.get(payee, 0.0) + dst[k]
             dst[k] = 0.0  # money that comes home loses its tag
+
+    def _cap_tags(self, owner: str, cash: float) -> None:
+        """Tagged money can never exceed the cash it sits in: money received while an account
+        is overdrawn first fills the hole, untraced."""
+        tags = self.tags[owner]
+        total = sum(tags)
+        if total > cash and total > 0.0:
+            scale = max(cash, 0.0) / total
+            for k in range(len(tags)):
+                tags[k] *= scale
 
     def untag_all(self, owner: str) -> None:
         self.tags[owner] = [0.0] * len(self.vendor_tags)

@@ -149,22 +149,27 @@ def clear_chips(m: Any) -> None:
         price = vendor.plan.price_per_gw
         for cloud, gw in orders[vendor.name]:
             gw *= fill
-            _finance_purchase(m, vendor, cloud, gw * price)
-            gw = min(gw, max(0.0, cloud.books.cash) / (price + shell))  # what it can pay for now
+            offered = _vendor_loan_offer(vendor, gw * price)
+            # what the cloud can pay for now, its cash and the vendor's loan together
+            gw = min(gw, (max(0.0, cloud.books.cash) + offered) / (price + shell))
             if gw <= 1e-9:
                 continue
             value = gw * price
+            _finance_purchase(m, vendor, cloud, min(offered, value * vendor.config.vendor_loan_share))
             m.ledger.transfer(cloud.name, vendor.name, value, "chip_sale", payer_side=(ASSET, "gpus"))
             m.ledger.transfer(cloud.name, REST_OF_WORLD, gw * shell, "construction", payer_side=(ASSET, "gpus"))
             m.ledger.transfer(vendor.name, REST_OF_WORLD, value * (1.0 - vendor.config.gross_margin), "cogs")
             cloud.fleet.add(gw, price + shell)
             m.gw_built += gw
-            vendor.shipped_gw = getattr(vendor, "shipped_gw", 0.0) + gw
 
 
-def _finance_purchase(m: Any, vendor: Any, cloud: Any, value: float) -> None:
-    """The vendor lends part of the purchase price, within its circular-exposure budget."""
-    amount = min(value * vendor.config.vendor_loan_share, vendor.plan.financing_budget, max(0.0, vendor.books.cash))
+def _vendor_loan_offer(vendor: Any, value: float) -> float:
+    """B$ the vendor would lend towards a purchase of `value`, within its circular-exposure budget."""
+    return max(0.0, min(value * vendor.config.vendor_loan_share, vendor.plan.financing_budget, vendor.books.cash))
+
+
+def _finance_purchase(m: Any, vendor: Any, cloud: Any, amount: float) -> None:
+    """The vendor lends part of the purchase price (tagged as the vendor's money)."""
     if amount <= 1e-9:
         return
     loan = get_facility(m, "vendor_loan", cloud.name, vendor.name, vendor.config.vendor_loan_rate, 48, False)
@@ -264,8 +269,10 @@ def _vendor_share_of(m: Any, lab: Any, vendor: str) -> float:
 
 def _deployment_deals(m: Any) -> None:
     for lab in m.labs:
-        new_gw = max(0.0, lab.compute_gw - getattr(lab, "deployed_peak", lab.compute_gw))
-        lab.deployed_peak = max(getattr(lab, "deployed_peak", 0.0), lab.compute_gw)
+        if m.steps <= 1:  # the starting compute was deployed before the deals
+            lab.deployed_peak = max(lab.deployed_peak, lab.compute_gw)
+        new_gw = max(0.0, lab.compute_gw - lab.deployed_peak)
+        lab.deployed_peak = max(lab.deployed_peak, lab.compute_gw)
         if new_gw <= 0 or lab.defaulted:
             continue
         for deal in m.deals:
@@ -285,6 +292,9 @@ def _deployment_deals(m: Any) -> None:
             elif hasattr(deal, "vest"):  # warrants
                 shares = deal.vest(gw)
                 if shares > 0:
+                    # new shares for nothing dilute the holders: the firm's value is spread over more shares
+                    outstanding = m.registry.outstanding[vendor.name]
+                    m.registry.price[vendor.name] *= outstanding / (outstanding + shares)
                     m.registry.issue(vendor.name, lab.name, shares)
                     value = shares * m.registry.price[vendor.name]
                     # the lab gains an asset against net worth; the vendor's books see only dilution
@@ -382,11 +392,13 @@ def _secondary_trading(m: Any) -> None:
         for k, holder in enumerate(names):
             if new_held[k][j] or holder in holdings:
                 holdings[holder] = new_held[k][j]
-    for k, holder in enumerate(names):
-        row = traded[k]
-        values = {accounts[j]: v for j, v in enumerate(row) if v}
+    # buyers pay in before sellers are paid out, so sellers receive the buyers' money (and its tags)
+    order = sorted(range(len(names)), key=lambda k: -sum(traded[k]))
+    for k in order:
+        values = {accounts[j]: v for j, v in enumerate(traded[k]) if v}
         if values:
-            m.ledger.settle_trades(holder, "exchange", values)
+            m.ledger.settle_trades(names[k], "exchange", values)
+    m.ledger.untag_all("exchange")  # what is left is rounding: the exchange ends every month at zero
 
 
 # ----------------------------------------------------------------------------- prices

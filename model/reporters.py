@@ -25,7 +25,8 @@ def compute_spend(m: Any) -> float:
 
 
 def organic_coverage(m: Any) -> float:
-    """End-market revenue of the labs over total compute spending: below 1, someone else pays."""
+    """End-market money reaching the compute chain (labs' AI-services revenue and spot rent
+    paid directly) over total compute spending: below 1, someone else pays."""
     return m.organic_revenue / m.compute_spend if m.compute_spend > 0 else 0.0
 
 

@@ -20,9 +20,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from model.ledger import ASSET, END_MARKET, LIABILITY, NET_WORTH, REST_OF_WORLD
+from model.accounting import mark_stake
 from model.setup import end_contract
 
 ENERGY_HOURS = 730.0  # hours in a month
+FIRE_SALE_PRICE = 0.9  # stakes sold in distress fetch 90 % of the market price
 
 
 @dataclass(slots=True)
@@ -36,6 +38,7 @@ class Obligation:
     loan: Any = None
     principal: float = 0.0
     source_tag: str | None = None
+    deal: Any = None  # a capacity backstop, whose cap counts what was actually paid
 
 
 def settle(m: Any) -> None:
@@ -68,6 +71,7 @@ def _organic_revenue(m: Any) -> None:
         revenue = min(lab_budget * pull / total if total > 0 else 0.0,
                       lab.compute_gw * lab.config.max_revenue_per_gw_month)
         ledger.transfer(END_MARKET, lab.name, revenue, "ai_services")
+        lab.services_revenue = revenue  # this month's sales, for the costs that scale with them
     growth = spend / m.params.end_market.initial_spend if m.params.end_market.initial_spend > 0 else 1.0
     for vendor in m.vendors:
         if not vendor.defaulted:
@@ -94,15 +98,16 @@ def _obligations(m: Any) -> list[Obligation]:
             for c in lab.contracts:
                 if c.live(step) and c.delivered_gw > 0:
                     due.append(Obligation(lab.name, c.cloud, c.rent_due(), "compute_rent"))
-        revenue = lab.revenue_month
-        due.append(Obligation(lab.name, REST_OF_WORLD, lab.config.opex + lab.config.opex_share * revenue, "opex"))
+        due.append(Obligation(lab.name, REST_OF_WORLD, lab.config.opex + lab.config.opex_share * lab.services_revenue,
+                              "opex"))
     for cloud in m.clouds:
         if cloud.defaulted:
             continue
         billed_gw = max(cloud.powered_fleet_gw(), s.power.min_take * cloud.connected_gw)
         price = m.prices.power_price.get(cloud.utility_name, s.power.base_price)
         bill = billed_gw * s.power.pue * ENERGY_HOURS * price / 1e6
-        due.append(Obligation(cloud.name, cloud.utility_name, bill, "power"))
+        seller = REST_OF_WORLD if m.by_name[cloud.utility_name].defaulted else cloud.utility_name
+        due.append(Obligation(cloud.name, seller, bill, "power"))
         due.append(Obligation(cloud.name, REST_OF_WORLD, cloud.config.opex + s.gpus.opex_per_gw_month * cloud.fleet.gw, "opex"))
         cloud.power_bill = bill
     for deal in m.deals:
@@ -110,8 +115,7 @@ def _obligations(m: Any) -> list[Obligation]:
             cloud = m.by_name[deal.cloud]
             pay = deal.payment(max(0.0, cloud.spot_capacity_gw - cloud.spot_sold_gw), step)
             if pay > 0:
-                deal.paid += pay
-                due.append(Obligation(deal.vendor, deal.cloud, pay, "backstop", source_tag=deal.vendor))
+                due.append(Obligation(deal.vendor, deal.cloud, pay, "backstop", source_tag=deal.vendor, deal=deal))
     for vendor in m.vendors:
         if not vendor.defaulted:
             due.append(Obligation(vendor.name, REST_OF_WORLD, vendor.plan.opex, "opex"))
@@ -177,23 +181,29 @@ def _emergency_funding(m: Any, name: str, obligations: list[Obligation]) -> bool
 def sell_stakes(m: Any, firm: Any, wanted: float) -> float:
     """Sell shares the firm holds to the investors with most cash, at 90 % of market."""
     raised = 0.0
+    buyers = sorted(m.investors, key=lambda i: -i.books.cash)
     for issuer, holdings in m.registry.holdings.items():
-        held = holdings.get(firm.name, 0.0)
-        price = m.registry.price[issuer] * 0.9
-        if held <= 0 or price <= 0 or m.by_name[issuer].defaulted or raised >= wanted:
-            continue
-        shares = min(held, (wanted - raised) / price)
-        buyer = max(m.investors, key=lambda i: i.books.cash)
-        shares = min(shares, max(0.0, buyer.books.cash) / price)
-        if shares <= 0:
-            continue
-        cost = m.invested_at_cost.get((firm.name, issuer))
-        if cost:
-            m.invested_at_cost[(firm.name, issuer)] = cost * (1.0 - shares / held)
-        m.registry.move(issuer, firm.name, buyer.name, shares)
-        m.ledger.transfer(buyer.name, firm.name, shares * price, "stake_sale",
-                          payer_side=(ASSET, f"shares:{issuer}"), payee_side=(ASSET, f"shares:{issuer}"))
-        raised += shares * price
+        market_price = m.registry.price[issuer]
+        price = market_price * FIRE_SALE_PRICE
+        account = f"shares:{issuer}"
+        if holdings.get(firm.name, 0.0) > 0:
+            mark_stake(m, firm.name, issuer)  # prices moved since the last marks: sell from today's
+        for buyer in buyers:
+            held = holdings.get(firm.name, 0.0)
+            if held <= 0 or price <= 0 or m.by_name[issuer].defaulted or raised >= wanted:
+                break
+            shares = min(held, (wanted - raised) / price, max(0.0, buyer.books.cash) / price)
+            if shares <= 0:
+                continue
+            cost = m.invested_at_cost.get((firm.name, issuer))
+            if cost:
+                m.invested_at_cost[(firm.name, issuer)] = cost * (1.0 - shares / held)
+            m.registry.move(issuer, firm.name, buyer.name, shares)
+            # the seller's stake leaves its books at market; the discount is its loss
+            m.ledger.post(firm.name, (NET_WORTH, ""), (ASSET, account), shares * (market_price - price))
+            m.ledger.transfer(buyer.name, firm.name, shares * price, "stake_sale",
+                              payer_side=(ASSET, account), payee_side=(ASSET, account))
+            raised += shares * price
     return raised
 
 
@@ -205,10 +215,13 @@ def _pay(m: Any, obligations: list[Obligation], ratios: dict[str, float]) -> Non
         if o.loan is not None:  # a short debtor pays interest and principal in the same proportion
             principal = o.principal * ratio
             o.loan.outstanding -= principal
+            o.loan.paid_instalment()
             m.ledger.service_debt(o.debtor, o.creditor, (o.amount - o.principal) * ratio, principal, o.loan.account)
         else:
             m.ledger.transfer(o.debtor, o.creditor, o.amount * ratio, o.kind, o.payer_side, o.payee_side,
                               source_tag=o.source_tag)
+            if o.deal is not None:
+                o.deal.paid += o.amount * ratio
 
 
 # ----------------------------------------------------------------------------- default
@@ -245,8 +258,7 @@ def _fire_sale(m: Any, cloud: Any) -> None:
     price_total = value * (1.0 - m.params.gpus.fire_sale_discount)
     book = cloud.fleet.book_value
     m.ledger.post(cloud.name, (NET_WORTH, ""), (ASSET, "gpus"), book - price_total)  # the loss on sale
-    for vintage in cloud.fleet.vintages:  # the fleet is now booked at what it fetches
-        vintage.book_value *= price_total / book if book > 0 else 0.0
+    cloud.fleet.rebook(price_total)  # the fleet is now booked at what it fetches
     gw = cloud.fleet.gw
     buyers = [c for c in m.clouds if not c.defaulted and c.books.cash > 0]
     left = 1.0
@@ -280,7 +292,7 @@ def _fire_sale(m: Any, cloud: Any) -> None:
 
 def _pay_out_creditors(m: Any, firm: Any) -> None:
     """Pay every debt claim pro rata from what is left; holders write off the rest."""
-    loans = [l for l in m.loans.values() if l.issuer == firm.name and l.outstanding > 0]
+    loans = [l for l in m.loans.values() if l.issuer == firm.name]
     total = sum(l.outstanding for l in loans)
     pot = max(0.0, firm.books.cash)
     for loan in loans:

@@ -20,8 +20,8 @@ from model.gpus import Fleet
 from model.ledger import ASSET, LIABILITY
 
 STYLES = ("fundamental", "trend", "sentiment")
-LEGACY_CONTRACT_MONTHS = 36
-BOND_TERM_MONTHS = 100_000  # starting corporate debt: rolled over, never amortised within a run  # starting compute sits on contracts with this much left, staggered
+LEGACY_CONTRACT_MONTHS = 36  # starting compute sits on contracts with this much left, staggered
+BOND_TERM_MONTHS = 100_000  # starting corporate debt: rolled over, never amortised within a run
 
 
 def build_economy(m: Any) -> None:

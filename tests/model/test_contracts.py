@@ -36,6 +36,24 @@ def test_principal_amortises_evenly_and_never_exceeds_the_outstanding():
     assert loan(outstanding=0.0).principal_due() == 0.0
 
 
+def test_equal_instalments_repay_the_loan_within_its_term():
+    facility = loan(outstanding=120.0, term=12)
+    payments = []
+    for _ in range(12):
+        payments.append(facility.principal_due())
+        facility.outstanding -= payments[-1]
+        facility.paid_instalment()
+    assert payments == pytest.approx([10.0] * 12)
+    assert facility.outstanding == pytest.approx(0.0, abs=1e-12)
+
+
+def test_a_new_draw_restarts_the_term():
+    facility = loan(outstanding=120.0, term=12)
+    facility.paid_instalment()
+    facility.draw(12.0, 0.12)
+    assert facility.months_left == 12
+
+
 def test_draw_blends_the_rate_by_amount():
     facility = loan(outstanding=100.0, rate=0.10)
     facility.draw(100.0, 0.20)

@@ -230,6 +230,39 @@ def test_gpus_lost_from_the_fleet_are_caught(baseline):
     assert info.value.difference == pytest.approx(0.3)
 
 
+def test_a_stake_left_on_the_books_after_its_shares_are_gone_is_caught(baseline):
+    model = RoundtripModel(baseline, rng=2, check_invariants=True)
+    model.step()
+    del model.registry.holdings["CoreWeave"]["Nvidia"]  # the shares leave the registry ...
+    model.registry.outstanding["CoreWeave"] = sum(model.registry.holdings["CoreWeave"].values())
+    with pytest.raises(InvariantViolation) as info:  # ... but the asset stays on Nvidia's sheet
+        check_invariants(model)
+    assert (info.value.agent, info.value.account) == ("Nvidia", "shares:CoreWeave")
+    assert "no shares in the registry" in str(info.value)
+
+
+def test_a_loan_account_without_its_loan_is_caught(baseline):
+    model = RoundtripModel(baseline, rng=2, check_invariants=True)
+    model.step()
+    key, loan = next(iter(model.loans.items()))
+    del model.loans[key]  # the claim disappears, both sheets keep it
+    with pytest.raises(InvariantViolation) as info:
+        check_invariants(model)
+    assert info.value.account == loan.account
+    assert "no longer exists" in str(info.value)
+
+
+def test_traced_money_above_the_cash_it_sits_in_is_caught(baseline):
+    model = RoundtripModel(baseline, rng=2, check_invariants=True)
+    model.step()
+    excess = sum(model.ledger.tags["OpenAI"]) + 1.0  # tags beyond the cash after the change
+    model.ledger.tags["OpenAI"][0] += model.ledger.sheets["OpenAI"].cash + 1.0
+    with pytest.raises(InvariantViolation) as info:
+        check_invariants(model)
+    assert (info.value.agent, info.value.account) == ("OpenAI", "cash tags")
+    assert info.value.difference == pytest.approx(excess)
+
+
 def test_switching_the_check_off_lets_a_broken_run_continue(baseline):
     """The check is the only guard: with it off the run goes on (so tests must keep it on)."""
     model = RoundtripModel(baseline, rng=2, check_invariants=False)
