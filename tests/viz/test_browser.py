@@ -7,6 +7,7 @@ the same scenario and seed: the model is deterministic, so the numbers must agre
 from __future__ import annotations
 
 import math
+import os
 import time
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from model.scenario import load_scenario
 pytestmark = pytest.mark.browser
 
 REPO = Path(__file__).resolve().parents[2]
-SCREENSHOT = REPO / "docs" / "img" / "viz.png"
+README_SCREENSHOT = REPO / "docs" / "img" / "viz.png"  # refreshed with ROUNDTRIP_UPDATE_SCREENSHOT=1
 SCENARIO = "baseline"
 
 
@@ -133,14 +134,17 @@ def test_slider_then_reset_changes_the_model(probe):
     assert shown == pytest.approx(want, rel=1e-12)
 
 
-def test_screenshot(probe):
+def test_screenshot(probe, tmp_path):
+    """Saves a screenshot; with ROUNDTRIP_UPDATE_SCREENSHOT=1 it replaces the README's, so an
+    ordinary test run leaves the working tree clean."""
     probe.page.set_viewport_size({"width": 1500, "height": 2350})  # the whole page, no inner scrolling
     page, step = open_page(probe)
     do_steps(page, step, 8)
     page.get_by_text("Money flows this month").first.wait_for()
     time.sleep(1.0)  # let plotly finish drawing
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT), full_page=True)
-    assert SCREENSHOT.stat().st_size > 20_000
+    shot = README_SCREENSHOT if os.environ.get("ROUNDTRIP_UPDATE_SCREENSHOT") == "1" else tmp_path / "viz.png"
+    shot.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 20_000
     assert not probe.outside, probe.outside
     assert not probe.real_errors(), probe.real_errors()[:3]
