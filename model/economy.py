@@ -156,7 +156,13 @@ class RoundtripModel(mesa.Model):
     # ------------------------------------------------------------------ shocks
 
     def apply_shock(self, kind: str, target: str = "", size: float = 0.0) -> None:
-        """Hit the running model now (scheduled shocks and the live page's buttons)."""
+        """Hit the running model now (scheduled shocks and the live page's buttons).
+
+        end_market_stall: spending grows at `size` a year from now on; missed_payment: lab
+        `target` (the first solvent lab when empty) pays no rent this month; grid_delay: every
+        pending connection of `target` (all when empty) waits `size` more months; export_ban:
+        vendor `target` (all when empty) loses `size` of its capacity.
+        """
         if kind == "end_market_stall":
             self.end_market.stall(size)
         elif kind == "missed_payment":
