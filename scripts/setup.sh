@@ -26,8 +26,9 @@ fi
 # front-end assets from the npm registry, so the page loads nothing from outside hosts.
 if [ ! -x /usr/bin/chromium ]; then
     if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-        apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+        # a failed install leaves the browser tests skipped (they say why), not the whole setup broken
+        { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; } \
+            || echo "setup: apt-get could not install chromium; the browser tests will be skipped" >&2
     else
         echo "setup: /usr/bin/chromium missing and apt-get unusable (need root); browser tests will be skipped" >&2
     fi
