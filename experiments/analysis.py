@@ -17,9 +17,10 @@ import numpy as np
 import pandas as pd
 
 from experiments.storage import load_manifest, load_results, load_series
+from model.reporters import CIRCULARITY_REFERENCES
 
 Z95 = 1.959963984540054
-CIRCULARITY_MARKERS = [(0.24, "Lucent 2000"), (0.67, "Nvidia 2025, seed claim")]
+CIRCULARITY_MARKERS = list(CIRCULARITY_REFERENCES)
 FAN_MEASURE = "vendor_revenue_t12m"
 _NEEDED = ["point_id", "outcome", "time_to_collapse", "vendor_revenue_drawdown", "vendor_equity_drawdown"]
 

@@ -11,6 +11,12 @@ from typing import Any
 import mesa
 
 
+# Reference levels of circularity for charts and summaries (shared/CALIBRATION.md):
+LUCENT_CIRCULARITY = 0.24  # Lucent's circular (vendor) financing as a share of revenue (2000)
+NVIDIA_SEED_CIRCULARITY = 0.67  # Nvidia's direct investments as a share of revenue (Tunguz; unsourced)
+CIRCULARITY_REFERENCES = ((LUCENT_CIRCULARITY, "Lucent 2000"), (NVIDIA_SEED_CIRCULARITY, "Nvidia 2025, seed claim"))
+
+
 # ----------------------------------------------------------------------------- chain
 
 

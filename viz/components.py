@@ -24,8 +24,7 @@ import solara
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
-# Lucent's vendor financing peaked near 24 % of its revenue (1999-2000): the reference line
-LUCENT_CIRCULARITY = 0.24
+from model.reporters import LUCENT_CIRCULARITY
 FIRM_KINDS = ("lab", "vendor", "cloud", "utility")
 KIND_LABEL = {"lab": "AI lab", "vendor": "chip vendor", "cloud": "cloud", "utility": "utility", "investor": "investor"}
 FLOW_COLORS = {
@@ -195,7 +194,7 @@ def circularity_figure(model: Any) -> Figure:
     fig = _mpl_lines(frame, "Circularity: vendor money in its customers / T12M revenue", "share", percent=True)
     ax = fig.axes[0]
     ax.axhline(LUCENT_CIRCULARITY, color="black", linestyle="--", linewidth=1)
-    ax.annotate("Lucent 2000: 24 %", (0.01, LUCENT_CIRCULARITY), xycoords=("axes fraction", "data"),
+    ax.annotate(f"Lucent 2000: {LUCENT_CIRCULARITY * 100:.0f} %", (0.01, LUCENT_CIRCULARITY), xycoords=("axes fraction", "data"),
                 xytext=(0, 3), textcoords="offset points", fontsize=8)
     return fig
 

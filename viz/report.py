@@ -14,6 +14,8 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
+from model.reporters import LUCENT_CIRCULARITY
+
 
 def collapse_heatmap(
     grid: pd.DataFrame,
@@ -105,8 +107,8 @@ def run_overview(series: pd.DataFrame, defaults: Sequence[dict], title: str = ""
         ax.set_title(label, fontsize=10)
         ax.set_xlabel("month")
         if "Circularity" in label:
-            ax.axhline(0.24, color="grey", linestyle=":", linewidth=1)
-            ax.text(series.index[0], 0.24, " Lucent 24 %", fontsize=7, va="bottom", color="grey")
+            ax.axhline(LUCENT_CIRCULARITY, color="grey", linestyle=":", linewidth=1)
+            ax.text(series.index[0], LUCENT_CIRCULARITY, f" Lucent {LUCENT_CIRCULARITY * 100:.0f} %", fontsize=7, va="bottom", color="grey")
         for d in defaults:
             ax.axvline(d["step"], color="crimson", alpha=0.35, linewidth=1)
         ax.legend(fontsize=7, loc="best")

@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 
 from model.errors import UserError
+from model.reporters import LUCENT_CIRCULARITY
 from model.scenario import load_scenario, parse_assignment
 
 DEFAULT_OUT = Path("results") / "run"
@@ -96,7 +97,7 @@ def _print_readable(r: dict, name: str) -> None:
         print("defaults: none")
     print(f"vendor revenue drawdown (trailing 12 m): {r['vendor_revenue_drawdown']:.0%}")
     print(f"vendor equity drawdown:                  {r['vendor_equity_drawdown']:.0%}")
-    print(f"circularity peak (Lucent 2000: 24 %):    {r['circularity_peak']:.0%}")
+    print(f"{f'circularity peak (Lucent 2000: {LUCENT_CIRCULARITY * 100:.0f} %):':<41}{r['circularity_peak']:.0%}")
     print(f"round-tripped share of vendor revenue:   {r['round_tripped_share_peak']:.1%} at peak")
     print(f"organic coverage, start -> end:          {r['organic_coverage_start']:.2f} -> {r['organic_coverage_end']:.2f}")
     losses = ", ".join(f"{k} {v:.1f}" for k, v in r["losses_by_sector"].items() if v > 0) or "none"

@@ -7,60 +7,16 @@ runner, the storage and the CLI alone. `test_real_model.py` runs the real model.
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 import pytest
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent.parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-SCENARIO = """
-[meta]
-name = "tiny"
-steps = 24
-description = "{description}"
-"""
-
-EXPERIMENT = """
-[experiment]
-name = "{name}"
-scenario = "scen.toml"
-replications = {replications}
-root_seed = 7
-simulator = "{simulator}"
-
-[design]
-method = "grid"
-
-[[parameters]]
-path = "vendors.*.financing_share"
-name = "circularity"
-values = {shares}
-
-[[parameters]]
-path = "end_market.annual_growth"
-name = "growth"
-low = 0.0
-high = 0.6
-levels = {levels}
-
-[keep]
-series = "sample"
-series_replications = 1
-"""
-
-
-def write_experiment(folder: Path, name: str = "tiny", replications: int = 3, shares: str = "[0.1, 0.7]",
-                     levels: int = 2, simulator: str = "fake_model:simulate", work_s: float = 0.0) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "scen.toml").write_text(SCENARIO.format(description=f"work_s={work_s}" if work_s else ""))
-    path = folder / f"{name}.toml"
-    path.write_text(EXPERIMENT.format(name=name, replications=replications, shares=shares, levels=levels, simulator=simulator))
-    return path
+from sweep_fixtures import write_experiment  # noqa: E402  (needs HERE on the path)
 
 
 @pytest.fixture
@@ -71,8 +27,3 @@ def make_experiment(tmp_path):
     return make
 
 
-def subprocess_env() -> dict[str, str]:
-    """Environment for child processes (CLI, Dask) that must import the project and fake_model."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(HERE), str(ROOT), env.get("PYTHONPATH", "")])
-    return env

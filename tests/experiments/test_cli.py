@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, subprocess_env, write_experiment
+from sweep_fixtures import ROOT, subprocess_env, write_experiment
 
 from experiments.cli import main
 from experiments.design import load_experiment

@@ -11,7 +11,7 @@ import time
 import pandas as pd
 import psutil
 import pytest
-from conftest import ROOT, subprocess_env
+from sweep_fixtures import ROOT, subprocess_env
 
 from experiments.design import load_experiment
 from experiments.runner import run_experiment

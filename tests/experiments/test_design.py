@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import write_experiment
+from sweep_fixtures import write_experiment
 
 from experiments.design import DEFAULT_EXPERIMENT, load_experiment, run_seed
 from model.errors import ExperimentError
