@@ -271,7 +271,8 @@ class Experiment:
             try:
                 base.with_overrides(ov, source="parameters")
             except UserError as exc:
-                raise ExperimentError(f"{self.source}: {exc}") from None
+                hint = "; set type = \"int\" on that parameter" if "valid integer" in str(exc) else ""
+                raise ExperimentError(f"{self.source}: {exc}{hint}") from None
 
     def design_frame(self):
         import pandas as pd
