@@ -26,6 +26,8 @@ class CloudProvider(Firm):
         self.connected_gw = config.powered_gw
         self.queued_gw = 0.0
         self.spot_sold_gw = 0.0
+        self.spot_capacity_gw = 0.0  # powered GPUs left after contracts this step
+        self.power_bill = 0.0  # B$ owed to its utility this step
 
     def contracted_gw_at(self, step: int) -> float:
         return self.contracts.gw_at(step)

@@ -3,10 +3,10 @@ step's prices and sentiment, the invariant check, and data collection."""
 
 from __future__ import annotations
 
-from collections import deque
 from typing import Any
 
 from model import markets
+from model.contracts import CapacityBackstop
 from model.invariants import check_invariants
 from model.ledger import ASSET, NET_WORTH
 
@@ -28,7 +28,6 @@ def account(m: Any, depreciate: bool = True) -> None:
         firm.close_month()
         if hasattr(firm, "contracts"):
             firm.contracts.prune(m.steps)
-    m.contracts = [c for c in m.contracts if c.active and c.end_step > m.steps]
     _update_sentiment(m)
     markets.update_prices(m)
     m.default_intensity *= 0.92  # a default's effect on spreads fades over about a year
@@ -94,7 +93,7 @@ def vendor_exposure(m: Any, vendor: Any) -> float:
     customers = {f.name for f in m.firms if f.kind in ("lab", "cloud")}
     stakes = sum(v for (holder, issuer), v in m.invested_at_cost.items() if holder == vendor.name and issuer in customers)
     loans = sum(l.outstanding for l in m.loans.values() if l.holder == vendor.name)
-    backstops = sum(d.remaining(m.steps) for d in m.deals if getattr(d, "vendor", None) == vendor.name and hasattr(d, "remaining"))
+    backstops = sum(d.remaining(m.steps) for d in m.deals if isinstance(d, CapacityBackstop) and d.vendor == vendor.name)
     return stakes + loans + backstops
 
 
@@ -106,12 +105,10 @@ def _circularity(m: Any) -> None:
 
 def _update_sentiment(m: Any) -> None:
     value = sum(m.registry.market_value(f.name) for f in m.firms)
-    last = getattr(m, "_last_market_value", value)
+    last = value if m.last_market_value is None else m.last_market_value
     market_return = value / last - 1.0 if last > 0 else 0.0
-    m._last_market_value = value
-    history = getattr(m, "_coverage_history", None)
-    if history is None:
-        history = m._coverage_history = deque(maxlen=4)
+    m.last_market_value = value
+    history = m.coverage_history
     history.append((m.end_market.spend, max(m.compute_spend, 1e-9)))
     surprise = 0.0
     if len(history) == history.maxlen:
@@ -124,7 +121,4 @@ def _update_sentiment(m: Any) -> None:
         s.default_weight,
     )
     for firm in m.firms:
-        values = getattr(firm, "value_history", None)
-        if values is None:
-            values = firm.value_history = deque(maxlen=4)
-        values.append(m.registry.market_value(firm.name))
+        firm.value_history.append(m.registry.market_value(firm.name))

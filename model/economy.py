@@ -11,6 +11,7 @@ collapse or growth emerges from deal terms, demand, GPU lives, power and credit.
 from __future__ import annotations
 
 import itertools
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -83,7 +84,6 @@ class RoundtripModel(mesa.Model):
         self.loans: dict[tuple[str, str, str], Any] = {}  # (kind, issuer, holder) -> Loan
         self.loan_ids = itertools.count(1)
         self.contract_ids = itertools.count(1)
-        self.contracts: list = []
         self.deals: list = []
         self.power_requests: list = []
         self.events: list[dict[str, Any]] = []
@@ -98,6 +98,12 @@ class RoundtripModel(mesa.Model):
         self.missed_payments: set[str] = set()
         self.new_defaults = 0
         self.step_flows: list = []
+        self.compute_spend = 0.0  # rent paid for compute this step (B$)
+        self.organic_revenue = 0.0  # end-market money reaching the compute chain this step (B$)
+        self.last_market_value: float | None = None  # all firms' equity at the last account phase
+        self.coverage_history: deque = deque(maxlen=4)  # (end-market spend, compute spend) by month
+        self._views: dict = {}
+        self._views_step: int | None = None
         self.build_lead_months = scenario.gpus.build_lead_months
         self.economic_life_months = scenario.gpus.economic_life_years * 12.0
         self.by_name: dict[str, Any] = {}
@@ -221,7 +227,7 @@ class RoundtripModel(mesa.Model):
 
     def firm_views(self) -> dict[str, dict[str, float]]:
         """What investors see of each listed, solvent firm (computed once a step)."""
-        if getattr(self, "_views_step", None) != self.steps:
+        if self._views_step != self.steps:
             self._views = markets.firm_views(self)
             self._views_step = self.steps
         return self._views

@@ -14,11 +14,12 @@ from typing import Any
 
 import numpy as np
 
-from model.contracts import PowerRequest
+from model.contracts import EquityForDeployment, PowerRequest, Warrants
 from model.ledger import ASSET, END_MARKET, LIABILITY, NET_WORTH, REST_OF_WORLD
 from model.setup import BOND_TERM_MONTHS, add_contract, get_facility
 
 CONTRACT_MONTHS = 60  # length of newly signed take-or-pay contracts (Oracle-OpenAI: 5 years)
+VENDOR_LOAN_MONTHS = 48  # term of vendor loans made at a purchase (GPU economic life, about 4 years)
 PRICE_MOVE_CAP = 0.25  # largest monthly log move of a share price on order flow
 TRADE_SPEED = 0.2  # share of the gap to target holdings investors close each month
 ROUND_APPETITE = 0.03  # share of their cash investors offer a month's rounds at full euphoria
@@ -172,7 +173,7 @@ def _finance_purchase(m: Any, vendor: Any, cloud: Any, amount: float) -> None:
     """The vendor lends part of the purchase price (tagged as the vendor's money)."""
     if amount <= 1e-9:
         return
-    loan = get_facility(m, "vendor_loan", cloud.name, vendor.name, vendor.config.vendor_loan_rate, 48, False)
+    loan = get_facility(m, "vendor_loan", cloud.name, vendor.name, vendor.config.vendor_loan_rate, VENDOR_LOAN_MONTHS, False)
     lend(m, loan, amount, vendor.config.vendor_loan_rate, source_tag=vendor.name)
     vendor.plan.financing_budget -= amount
 
@@ -282,14 +283,14 @@ def _deployment_deals(m: Any) -> None:
             if vendor.defaulted:
                 continue
             gw = new_gw * _vendor_share_of(m, lab, deal.vendor)
-            if hasattr(deal, "per_gw"):  # equity for deployment
+            if isinstance(deal, EquityForDeployment):
                 amount = min(deal.tranche(gw), vendor.plan.financing_budget, max(0.0, vendor.books.cash))
                 if amount > 1e-9:
                     buy_new_shares(m, vendor.name, lab.name, amount, m.registry.price[lab.name], source_tag=vendor.name)
                     deal.invested += amount
                     vendor.plan.financing_budget -= amount
                     m.log_event("deal", vendor.name, f"invested {amount:.2f} B$ in {lab.name} for {gw:.2f} GW deployed")
-            elif hasattr(deal, "vest"):  # warrants
+            elif isinstance(deal, Warrants):
                 shares = deal.vest(gw)
                 if shares > 0:
                     # new shares for nothing dilute the holders: the firm's value is spread over more shares
@@ -409,7 +410,7 @@ def firm_views(m: Any) -> dict[str, dict[str, float]]:
     views = {}
     for firm in m.active_firms():
         value = m.registry.market_value(firm.name)
-        past = getattr(firm, "value_history", None)
+        past = firm.value_history
         recent = (value / past[0] - 1.0) if past and past[0] > 0 else 0.0
         views[firm.name] = {
             "market_value": value, "revenue_t12m": firm.revenue_t12m, "profit_t12m": firm.profit_t12m,

@@ -21,6 +21,7 @@ from typing import Any
 
 from model.ledger import ASSET, END_MARKET, LIABILITY, NET_WORTH, REST_OF_WORLD
 from model.accounting import mark_stake
+from model.contracts import CapacityBackstop
 from model.setup import end_contract
 
 ENERGY_HOURS = 730.0  # hours in a month
@@ -111,7 +112,7 @@ def _obligations(m: Any) -> list[Obligation]:
         due.append(Obligation(cloud.name, REST_OF_WORLD, cloud.config.opex + s.gpus.opex_per_gw_month * cloud.fleet.gw, "opex"))
         cloud.power_bill = bill
     for deal in m.deals:
-        if hasattr(deal, "payment") and not m.by_name[deal.vendor].defaulted and not m.by_name[deal.cloud].defaulted:
+        if isinstance(deal, CapacityBackstop) and not m.by_name[deal.vendor].defaulted and not m.by_name[deal.cloud].defaulted:
             cloud = m.by_name[deal.cloud]
             pay = deal.payment(max(0.0, cloud.spot_capacity_gw - cloud.spot_sold_gw), step)
             if pay > 0:
@@ -122,7 +123,7 @@ def _obligations(m: Any) -> list[Obligation]:
     for utility in m.utilities:
         if utility.defaulted:
             continue
-        sales = sum(getattr(c, "power_bill", 0.0) for c in m.clouds if c.utility_name == utility.name and not c.defaulted)
+        sales = sum(c.power_bill for c in m.clouds if c.utility_name == utility.name and not c.defaulted)
         due.append(Obligation(utility.name, REST_OF_WORLD, utility.config.opex + s.power.fuel_cost_share * sales, "fuel"))
         utility.load_gw = sum(c.powered_fleet_gw() for c in m.clouds if c.utility_name == utility.name and not c.defaulted) * s.power.pue
     for loan in m.loans.values():

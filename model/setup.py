@@ -157,7 +157,6 @@ def reference_contract_price(m: Any) -> float:
 
 def add_contract(m: Any, lab: str, cloud: str, gw: float, price: float, start: int, end: int, ramp: int = 0) -> TakeOrPay:
     contract = TakeOrPay(next(m.contract_ids), lab, cloud, gw, price, start, end, ramp)
-    m.contracts.append(contract)
     m.by_name[lab].contracts.add(contract)
     m.by_name[cloud].contracts.add(contract)
     return contract
