@@ -32,6 +32,35 @@ from model.scenario import Scenario, load_scenario
 from model.setup import build_economy
 
 
+# Each random process draws from its own stream, spawned from the run's seed (common random
+# numbers): two scenarios that differ only in deal terms see the same demand path for the same
+# seed, because no other process can consume draws from the end market's stream. Append new
+# processes at the end: a stream's index is its identity.
+RANDOM_STREAMS = ("end_market", "investors", "shocks", "trading")
+
+
+def seed_sequence(seed: Any) -> np.random.SeedSequence:
+    """The run's root `SeedSequence` from whatever Mesa accepts as `rng` (int, sequence, generator)."""
+    if isinstance(seed, np.random.SeedSequence):
+        return seed
+    if isinstance(seed, np.random.Generator):
+        return np.random.SeedSequence(int(seed.integers(2**63)))
+    return np.random.SeedSequence(seed)
+
+
+def random_streams(seed: Any) -> dict[str, np.random.Generator]:
+    """One generator per random process, each a fixed child of the run's seed.
+
+    Children are built from the root's entropy and spawn key (not with `spawn()`, which
+    counts calls), so the same seed always gives the same streams."""
+    root = seed_sequence(seed)
+    return {
+        name: np.random.Generator(np.random.PCG64(
+            np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, 7919, i))))
+        for i, name in enumerate(RANDOM_STREAMS)
+    }
+
+
 @dataclass
 class Prices:
     """Last step's prices: what every agent reads when it decides."""
@@ -54,7 +83,8 @@ class RoundtripModel(mesa.Model):
     Parameters
     ----------
     scenario: a `Scenario`, or the name or path of a scenario file.
-    rng: seed (int, `SeedSequence` or `Generator`); the model's only source of randomness.
+    rng: seed (int, `SeedSequence` or `Generator`); every random process draws from its own
+        stream spawned from it (`RANDOM_STREAMS`, `rng_for`).
     overrides: `{"dotted.path": value}` applied to the scenario and validated like the file.
     check_invariants: overrides the scenario's setting (None keeps it).
     firm_measures: collect the per-firm columns (`revenue:OpenAI`, ...) as well as the chain
@@ -70,6 +100,7 @@ class RoundtripModel(mesa.Model):
         firm_measures: bool = True,
     ) -> None:
         super().__init__(rng=rng)
+        self.streams = random_streams(rng)
         if not isinstance(scenario, Scenario):
             scenario = load_scenario(scenario)
         if overrides:
@@ -131,7 +162,7 @@ class RoundtripModel(mesa.Model):
         """End-market demand moves; scheduled shocks fire."""
         self.ledger.flows.clear()
         self.new_defaults = 0
-        self.end_market.advance(self.rng)
+        self.end_market.advance(self.rng_for("end_market"))
         for shock in self.params.shocks:
             if shock.step == self.steps:
                 self.apply_shock(shock.kind, shock.target, shock.size)
@@ -189,6 +220,10 @@ class RoundtripModel(mesa.Model):
         self.log_event("shock", target or "market", f"{kind.replace('_', ' ')} (size {size:g})")
 
     # ------------------------------------------------------------------ helpers read by agents
+
+    def rng_for(self, process: str) -> np.random.Generator:
+        """The random stream of one process (`RANDOM_STREAMS`); the only randomness a model uses."""
+        return self.streams[process]
 
     def active_firms(self) -> list:
         return [f for f in self.firms if not f.defaulted]

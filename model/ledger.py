@@ -57,7 +57,7 @@ class BalanceSheet:
         return self.total_assets - self.total_liabilities - self.net_worth
 
     def debt(self) -> float:
-        return sum(v for k, v in self.liabilities.items() if k.startswith("loan:"))
+        return sum((v for k, v in self.liabilities.items() if k.startswith("loan:")), 0.0)
 
 
 @dataclass(slots=True)

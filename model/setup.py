@@ -85,8 +85,9 @@ def _build_investors(m: Any) -> None:
         raise sc.ScenarioError("investors: the shares fundamental + trend + sentiment must be positive")
     counts = [round(inv.count * w / total) for w in weights]
     counts[0] += inv.count - sum(counts)
-    appetites = m.rng.lognormal(0.0, 0.3, size=inv.count)
-    wealth_shares = m.rng.dirichlet([5.0] * inv.count)
+    draws = m.rng_for("investors")
+    appetites = draws.lognormal(0.0, 0.3, size=inv.count)
+    wealth_shares = draws.dirichlet([5.0] * inv.count)
     i = 0
     for style, count in zip(STYLES, counts):
         for _ in range(count):
