@@ -109,12 +109,13 @@ def _update_sentiment(m: Any) -> None:
     market_return = value / last - 1.0 if last > 0 else 0.0
     m.last_market_value = value
     history = m.coverage_history
-    history.append((m.end_market.spend, max(m.compute_spend, 1e-9)))
+    history.append((m.end_market.spend, m.compute_spend))
     surprise = 0.0
-    if len(history) == history.maxlen:
-        (d0, c0), (d1, c1) = history[0], history[-1]
-        surprise = 4.0 * ((d1 / d0 - 1.0) - (c1 / c0 - 1.0)) if d0 > 0 else 0.0
-        surprise = max(-1.0, min(1.0, surprise))
+    (d0, c0), (d1, c1) = history[0], history[-1]
+    # no compute spend yet (the opening books, before any trade) is no news: a zero there once
+    # read as an infinite rise in compute spending and crashed sentiment in month 3 of every run
+    if len(history) == history.maxlen and min(d0, c0, d1, c1) > 0:
+        surprise = max(-1.0, min(1.0, 4.0 * ((d1 / d0 - 1.0) - (c1 / c0 - 1.0))))
     s = m.params.sentiment
     m.prices.sentiment = m.rules["market.sentiment"](
         m.prices.sentiment, market_return, surprise, m.new_defaults, s.persistence, s.return_weight, s.growth_weight,

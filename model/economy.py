@@ -27,7 +27,7 @@ from agents.rules import resolve_all
 from model import accounting, markets, reporters, settlement
 from model.contracts import ShareRegistry
 from model.end_market import EndMarket
-from model.ledger import Ledger
+from model.ledger import END_MARKET, Ledger
 from model.scenario import Scenario, load_scenario
 from model.setup import build_economy
 
@@ -162,7 +162,7 @@ class RoundtripModel(mesa.Model):
         """End-market demand moves; scheduled shocks fire."""
         self.ledger.flows.clear()
         self.new_defaults = 0
-        self.end_market.advance(self.rng_for("end_market"))
+        self.end_market.advance(self.rng_for("end_market"), self.ledger.sheets[END_MARKET].cash)
         for shock in self.params.shocks:
             if shock.step == self.steps:
                 self.apply_shock(shock.kind, shock.target, shock.size)

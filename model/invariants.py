@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from model.errors import InvariantViolation
-from model.ledger import EXCHANGE
+from model.ledger import END_MARKET, EXCHANGE
 
 ABS_TOL = 1e-6  # B$: a thousand dollars
 REL_TOL = 1e-9  # of the largest stock involved
@@ -72,6 +72,10 @@ def check_invariants(m: Any) -> None:
     if not _close(total, ledger.money_total):
         raise InvariantViolation(step, "(all)", "cash", total - ledger.money_total,
                                  "money changed other than through the end-market and rest-of-world accounts")
+    # the end market spends out of its income: it never pays with money it does not have
+    end_market_cash = ledger.sheets[END_MARKET].assets["cash"]
+    if end_market_cash < -ABS_TOL:
+        raise InvariantViolation(step, END_MARKET, "cash", end_market_cash, "the end market spent more than its income and cash")
     exchange = ledger.sheets[EXCHANGE].assets["cash"]
     if not _close(exchange, 0.0):
         raise InvariantViolation(step, EXCHANGE, "cash", exchange, "the exchange did not net to zero")

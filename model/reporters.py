@@ -10,6 +10,8 @@ from typing import Any
 
 import mesa
 
+from model.ledger import END_MARKET, REST_OF_WORLD
+
 
 # Reference levels of circularity for charts and summaries (shared/CALIBRATION.md):
 LUCENT_CIRCULARITY = 0.24  # Lucent's circular (vendor) financing as a share of revenue (2000)
@@ -23,6 +25,17 @@ CIRCULARITY_REFERENCES = ((LUCENT_CIRCULARITY, "Lucent 2000"), (NVIDIA_SEED_CIRC
 def end_market_spend(m: Any) -> float:
     """End-market spending on AI services this month (B$/month): the only organic revenue."""
     return m.end_market.spend
+
+
+def end_market_cash(m: Any) -> float:
+    """The end market's cash (B$): never negative, it spends out of its income."""
+    return m.ledger.sheets[END_MARKET].cash
+
+
+def rest_of_world_net(m: Any) -> float:
+    """Cash the rest of the world has received from the modelled economy less what it has paid
+    in, since step 0 (B$): the one account without a budget (negative: it has been paying in)."""
+    return m.ledger.sheets[REST_OF_WORLD].cash
 
 
 def compute_spend(m: Any) -> float:
@@ -124,7 +137,7 @@ def total_market_value(m: Any) -> float:
 
 
 CHAIN_REPORTERS = (
-    end_market_spend, compute_spend, organic_coverage, gw_contracted, gw_built, gw_powered, gw_idle,
+    end_market_spend, end_market_cash, rest_of_world_net, compute_spend, organic_coverage, gw_contracted, gw_built, gw_powered, gw_idle,
     gpu_spot_price, contract_price, power_price, credit_spread, sentiment, vendor_revenue, vendor_revenue_t12m,
     vendor_market_value, circularity, round_tripped_share, defaults, total_market_value,
 )

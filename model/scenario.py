@@ -52,6 +52,9 @@ class EndMarket(Section):
     ceiling: float = param(60.0, "B$/month", "saturation level of end-market spending", gt=0)
     growth_persistence: float = param(0.9, "", "AR(1) persistence of monthly growth surprises", ge=0, lt=1)
     spot_share: float = param(0.1, "", "share of end-market spending that rents GPUs directly on the spot market", ge=0, le=1)
+    income: float = param(100.0, "B$/month", "income of the businesses and households that buy AI services, at step 0: the budget AI spending comes out of", gt=0, le=1e5)
+    income_growth: float = param(0.05, "1/year", "nominal growth of that income", ge=-0.5, le=1)
+    cash_months: float = param(1.0, "months of income", "cash the end market keeps between months; AI spending never exceeds a month's income plus it", ge=0, le=24)
 
 
 class Gpus(Section):
@@ -125,6 +128,7 @@ class Firm(Section):
     shares: float = param(1.0, "B shares", "shares outstanding", gt=0)
     share_price: float = param(100.0, "$/share", "share price (or last round's price) at start", gt=0)
     opex: float = param(0.5, "B$/month", "operating costs other than compute and power, paid to the rest of the world", ge=0)
+    other_assets: float = param(0.0, "B$", "book value at start of the firm's business outside the modelled chain (its other revenue's source); not traded, not pledged", ge=0, le=1e5)
 
 
 class Lab(Firm):

@@ -63,6 +63,8 @@ def settle(m: Any) -> None:
 
 def _organic_revenue(m: Any) -> None:
     ledger, spend = m.ledger, m.end_market.spend
+    # the end market is paid its income first and spends out of it (model/end_market.py)
+    ledger.transfer(REST_OF_WORLD, END_MARKET, m.end_market.income, "end_market_income")
     labs = [lab for lab in m.labs if not lab.defaulted]
     pulls = [m.rules["market.lab_share"](lab.config.revenue_share, lab.compute_gw) for lab in labs]
     total = sum(pulls)
@@ -77,13 +79,16 @@ def _organic_revenue(m: Any) -> None:
     for vendor in m.vendors:
         if not vendor.defaulted:
             outside = vendor.config.annual_revenue / 12.0 * vendor.config.outside_revenue_share * growth
-            ledger.transfer(END_MARKET, vendor.name, outside, "outside_sales")
+            ledger.transfer(REST_OF_WORLD, vendor.name, outside, "outside_sales")
             ledger.transfer(vendor.name, REST_OF_WORLD, outside * (1.0 - vendor.config.gross_margin), "cogs")
     for cloud in m.clouds:
         if cloud.defaulted:
             continue
         ledger.transfer(END_MARKET, cloud.name, cloud.spot_sold_gw * m.prices.spot_price, "spot_rent")
-        ledger.transfer(END_MARKET, cloud.name, cloud.config.other_revenue, "other_revenue")
+        # revenue of the cloud's business outside AI compute comes from the rest of the economy
+        ledger.transfer(REST_OF_WORLD, cloud.name, cloud.config.other_revenue, "other_revenue")
+    ledger.transfer(END_MARKET, REST_OF_WORLD, m.end_market.other_spending(ledger.sheets[END_MARKET].cash),
+                    "end_market_other_spending")
 
 
 # ----------------------------------------------------------------------------- obligations

@@ -17,7 +17,7 @@ from agents.power_utility import PowerUtility
 from model import scenario as sc
 from model.contracts import CapacityBackstop, EquityForDeployment, Loan, TakeOrPay, Warrants
 from model.gpus import Fleet
-from model.ledger import ASSET, LIABILITY
+from model.ledger import ASSET, END_MARKET, LIABILITY
 
 STYLES = ("fundamental", "trend", "sentiment")
 LEGACY_CONTRACT_MONTHS = 36  # starting compute sits on contracts with this much left, staggered
@@ -33,7 +33,10 @@ def build_economy(m: Any) -> None:
             agent.books = m.ledger.open(name)
             m.by_name[name] = agent
             m.ledger.opening_balance(name, "cash", cfg.cash)
+            if cfg.other_assets:
+                m.ledger.opening_balance(name, "other_assets", cfg.other_assets)
             m.registry.list_firm(name, cfg.shares, cfg.share_price)
+    m.ledger.opening_balance(END_MARKET, "cash", m.end_market.buffer)
     _build_utilities_and_clouds(m)
     _build_investors(m)
     for name, agent in list(m.by_name.items()):
