@@ -101,9 +101,10 @@ FLOW_KIND_GROUP = {
     "power": "power",
     "ai_services": "end_market", "other_revenue": "end_market",
 }
-# secondary share trading between investors through the exchange: money changing hands among
-# investors, not through the chain; it would dwarf every other flow
-SANKEY_SKIP_KINDS = {"trade"}
+# secondary share trading between investors through the exchange, and the end market's income and
+# other spending (between the end market and the rest of the economy): money that never enters
+# the chain; either would dwarf every other flow
+SANKEY_SKIP_KINDS = {"trade", "end_market_income", "end_market_other_spending"}
 
 
 def flow_group(kind: str) -> str:
