@@ -18,19 +18,24 @@ COMPUTE_SPEND_KINDS = frozenset({"compute_rent", "spot_rent"})
 ORGANIC_KINDS = frozenset({"ai_services", "spot_rent"})  # end-market money entering the compute chain
 
 
-def account(m: Any, depreciate: bool = True) -> None:
-    if depreciate:
+def account(m: Any, opening: bool = False) -> None:
+    """The month's closing. `opening`: the books before step 0 are only marked, checked and
+    recorded; no month has passed, so none is closed (closing one there once put a month of
+    zero revenue into every firm's history and moved sentiment before anything happened)."""
+    if not opening:
         _depreciate(m)
     _book_income(m)
     mark_to_market(m)
     _circularity(m)
-    for firm in m.firms:
-        firm.close_month()
-        if hasattr(firm, "contracts"):
-            firm.contracts.prune(m.steps)
-    _update_sentiment(m)
+    if not opening:
+        for firm in m.firms:
+            firm.close_month()
+            if hasattr(firm, "contracts"):
+                firm.contracts.prune(m.steps)
+        _update_sentiment(m)
     markets.update_prices(m)
-    m.default_intensity *= 0.92  # a default's effect on spreads fades over about a year
+    if not opening:
+        m.default_intensity *= 0.92  # a default's effect on spreads fades over about a year
     if m.check_invariants:
         check_invariants(m)
     m.datacollector.collect(m)

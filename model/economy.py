@@ -147,7 +147,7 @@ class RoundtripModel(mesa.Model):
         self.firms = [a for a in self.agents if not isinstance(a, Investor)]
         markets.update_prices(self)
         self.datacollector = reporters.make_datacollector(self, firm_measures)
-        accounting.account(self, depreciate=False)
+        accounting.account(self, opening=True)
 
     # ------------------------------------------------------------------ the step
 
