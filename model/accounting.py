@@ -109,7 +109,9 @@ def _update_sentiment(m: Any) -> None:
     market_return = value / last - 1.0 if last > 0 else 0.0
     m.last_market_value = value
     history = m.coverage_history
-    history.append((m.end_market.spend, max(m.compute_spend, 1e-9)))
+    if m.steps > 0:  # the opening account phase has no month of compute spending behind it: recorded, it
+        # made the first growth surprise -1 at month 3 (compute "grew" from 0) and knocked sentiment down
+        history.append((m.end_market.spend, max(m.compute_spend, 1e-9)))
     surprise = 0.0
     if len(history) == history.maxlen:
         (d0, c0), (d1, c1) = history[0], history[-1]
