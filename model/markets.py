@@ -412,14 +412,16 @@ def _secondary_trading(m: Any) -> None:
 
 def firm_views(m: Any) -> dict[str, dict[str, float]]:
     """What every investor sees of each solvent firm: market value, trailing revenue and
-    profit over the months it has reported, the neutral multiple, its last three months'
-    return, the market's sentiment."""
+    profit over the months it has reported, the neutral multiple, its share price's return
+    over the last three months, the market's sentiment."""
     inv = m.params.investors
     views = {}
     for firm in m.active_firms():
         value = m.registry.market_value(firm.name)
-        past = firm.value_history
-        recent = (value / past[0] - 1.0) if past and past[0] > 0 else 0.0
+        # the return on a share, not the change in market value: new shares issued in a round
+        # are not a rise in price
+        past = firm.price_history
+        recent = (m.registry.price[firm.name] / past[0] - 1.0) if past and past[0] > 0 else 0.0
         revenue, profit, months = _reported(firm, m.steps)
         views[firm.name] = {
             "market_value": value, "revenue_t12m": revenue, "profit_t12m": profit,
