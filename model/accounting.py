@@ -127,4 +127,4 @@ def _update_sentiment(m: Any) -> None:
         s.default_weight,
     )
     for firm in m.firms:
-        firm.value_history.append(m.registry.market_value(firm.name))
+        firm.price_history.append(m.registry.price[firm.name])

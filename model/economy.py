@@ -25,6 +25,7 @@ from agents.investor import Investor
 from agents.power_utility import PowerUtility
 from agents.rules import resolve_all
 from model import accounting, markets, reporters, settlement
+from model.investing import open_strategy_book
 from model.contracts import ShareRegistry
 from model.end_market import EndMarket
 from model.ledger import END_MARKET, Ledger
@@ -145,6 +146,8 @@ class RoundtripModel(mesa.Model):
         self.utilities = self.agents_by_type[PowerUtility]
         self.investors = self.agents_by_type[Investor]
         self.firms = [a for a in self.agents if not isinstance(a, Investor)]
+        self.strategies = open_strategy_book(self)
+        self.expected_returns: dict[str, dict[str, float]] = {}
         markets.update_prices(self)
         self.datacollector = reporters.make_datacollector(self, firm_measures)
         accounting.account(self, opening=True)
@@ -171,7 +174,11 @@ class RoundtripModel(mesa.Model):
         """Every agent sets its plans from last step's prices and its own books."""
         for agent in self.active_firms():
             agent.decide()
-        self.expected_returns = self.expectations_by_style()
+        self.expected_returns = self.expectations_by_strategy()
+        inv = self.params.investors
+        prices = {name: self.registry.price[name] for name in self.registry.price}
+        self.strategies.review(prices, self.expected_returns, self.rules["investor.allocation"], inv.risk_aversion,
+                               inv.max_equity_share, inv.memory)
         self.investors.do("decide")
 
     def trade(self) -> None:
@@ -267,14 +274,15 @@ class RoundtripModel(mesa.Model):
             self._views_step = self.steps
         return self._views
 
-    def expectations_by_style(self) -> dict[str, dict[str, float]]:
-        """Expected yearly return of every listed firm under each investor style's rule.
+    def expectations_by_strategy(self) -> dict[str, dict[str, float]]:
+        """Expected yearly return of every listed firm under each investment strategy's rule.
 
-        Investors of one style share one view of each firm (the same public numbers through
-        the same rule), so this is computed once per style and step, not once per investor."""
+        Investors using one strategy share one view of each firm (the same public numbers
+        through the same rule), so this is computed once per strategy and step, not once per
+        investor. Every strategy is evaluated, used or not: its recommended portfolio is
+        scored for the switching rule."""
         views = self.firm_views()
-        styles = {investor.style for investor in self.investors}
         return {
-            style: {name: self.rules[f"investor.expectation.{style}"](**view) for name, view in views.items()}
-            for style in sorted(styles)
+            strategy: {name: self.rules[f"investor.expectation.{strategy}"](**view) for name, view in views.items()}
+            for strategy in self.strategies.predisposition
         }

@@ -20,8 +20,6 @@ from model.setup import BOND_TERM_MONTHS, add_contract, get_facility
 
 CONTRACT_MONTHS = 60  # length of newly signed take-or-pay contracts (Oracle-OpenAI: 5 years)
 VENDOR_LOAN_MONTHS = 48  # term of vendor loans made at a purchase (GPU economic life, about 4 years)
-PRICE_MOVE_CAP = 0.25  # largest monthly log move of a share price on order flow
-TRADE_SPEED = 0.2  # share of the gap to target holdings investors close each month
 ROUND_APPETITE = 0.03  # share of their cash investors offer a month's rounds at full euphoria
 ROUND_SENTIMENT_FLOOR = -0.3  # below this sentiment no investor joins a round
 MAX_ROUND_DILUTION = 0.25  # largest share of a company one round sells
@@ -353,50 +351,57 @@ def funding_round(m: Any, firm: Any, wanted: float, distressed: bool = False) ->
 
 
 def _secondary_trading(m: Any) -> None:
-    """Investors move part of the way towards their target holdings; net order flow moves each
-    price; buy and sell orders are matched pro rata at the new price (no investor spends more
-    cash than it has, none sells shares it does not hold); each investor's trades settle as one
-    net payment through the exchange account, which nets to zero.
+    """Investors move part of the way towards their target holdings (`trade_speed`); a
+    log-linear market maker moves each price by the net demand over the firm's market value,
+
+        p_t+1 = p_t * exp(price_impact * net_demand / market_value),  |log move| <= max_price_move
+
+    (Brock and Hommes 1998; shared/MECHANISMS.md). Buy and sell orders are matched pro rata at
+    the new price (no investor spends more cash than it has, none sells shares it does not
+    hold); each investor's trades settle as one net payment through the exchange account,
+    which nets to zero.
 
     Computed on an investors x firms matrix: one pass instead of a loop per firm and investor.
     """
+    inv = m.params.investors
     registry = m.registry
     listed = [f.name for f in m.active_firms() if registry.outstanding[f.name] > 0 and registry.price[f.name] > 0]
     investors = list(m.investors)
     if not listed or not investors:
         return
-    held = np.array([[registry.holdings[f].get(i.name, 0.0) for f in listed] for i in investors])
-    target = np.array([[i.targets.get(f, 0.0) for f in listed] for i in investors])
-    price = np.array([registry.price[f] for f in listed])
-    value = price * np.array([registry.outstanding[f] for f in listed])
-    orders = TRADE_SPEED * (target - held * price)  # B$, + buy, - sell
-    move = np.clip(m.params.investors.price_impact * orders.sum(axis=0) / value, -PRICE_MOVE_CAP, PRICE_MOVE_CAP)
-    price = price * np.exp(move)
-    buy = np.where(orders > 0, orders / price, 0.0)
-    sell = np.where(orders < 0, np.minimum(-orders / price, held), 0.0)
+    held = np.array([[registry.holdings[f].get(i.name, 0.0) for f in listed] for i in investors])  # shares
+    target = np.array([[i.targets.get(f, 0.0) for f in listed] for i in investors])  # B$
+    old_price = np.array([registry.price[f] for f in listed])
+    market_value = old_price * np.array([registry.outstanding[f] for f in listed])
+    orders = inv.trade_speed * (target - held * old_price)  # B$, + buy, - sell
+    net_demand = orders.sum(axis=0)
+    log_move = np.clip(inv.price_impact * net_demand / market_value, -inv.max_price_move, inv.max_price_move)
+    trade_price = old_price * np.exp(log_move)
+    buy = np.where(orders > 0, orders / trade_price, 0.0)
+    sell = np.where(orders < 0, np.minimum(-orders / trade_price, held), 0.0)
     buy_total, sell_total = buy.sum(axis=0), sell.sum(axis=0)
     matched = np.minimum(buy_total, sell_total)
     buy *= np.divide(matched, buy_total, out=np.zeros_like(matched), where=buy_total > 0)
     cash = np.array([max(0.0, i.books.cash) for i in investors])
-    spend = (buy * price).sum(axis=1)
+    spend = (buy * trade_price).sum(axis=1)
     buy *= np.minimum(1.0, np.divide(cash, spend, out=np.ones_like(cash), where=spend > 0))[:, None]
     bought = buy.sum(axis=0)
     sell *= np.divide(bought, sell_total, out=np.zeros_like(bought), where=sell_total > 0)
-    delta = buy - sell  # shares per investor and firm
-    traded = (delta * price).tolist()  # B$ per investor and firm
-    new_held = (held + delta).tolist()
+    shares_delta = buy - sell  # shares per investor and firm
+    traded_value = (shares_delta * trade_price).tolist()  # B$ per investor and firm
+    new_held = (held + shares_delta).tolist()
     names = [i.name for i in investors]
     accounts = [f"shares:{name}" for name in listed]
     for j, name in enumerate(listed):
-        registry.price[name] = float(price[j])
+        registry.price[name] = float(trade_price[j])
         holdings = registry.holdings[name]
         for k, holder in enumerate(names):
             if new_held[k][j] or holder in holdings:
                 holdings[holder] = new_held[k][j]
     # buyers pay in before sellers are paid out, so sellers receive the buyers' money (and its tags)
-    order = sorted(range(len(names)), key=lambda k: -sum(traded[k]))
+    order = sorted(range(len(names)), key=lambda k: -sum(traded_value[k]))
     for k in order:
-        values = {accounts[j]: v for j, v in enumerate(traded[k]) if v}
+        values = {accounts[j]: v for j, v in enumerate(traded_value[k]) if v}
         if values:
             m.ledger.settle_trades(names[k], "exchange", values)
     m.ledger.untag_all("exchange")  # what is left is rounding: the exchange ends every month at zero
@@ -406,18 +411,38 @@ def _secondary_trading(m: Any) -> None:
 
 
 def firm_views(m: Any) -> dict[str, dict[str, float]]:
+    """What every investor sees of each solvent firm: market value, trailing revenue and
+    profit over the months it has reported, the neutral multiple, its share price's return
+    over the last three months, the market's sentiment."""
     inv = m.params.investors
     views = {}
     for firm in m.active_firms():
         value = m.registry.market_value(firm.name)
-        past = firm.value_history
-        recent = (value / past[0] - 1.0) if past and past[0] > 0 else 0.0
+        # the return on a share, not the change in market value: new shares issued in a round
+        # are not a rise in price
+        past = firm.price_history
+        recent = (m.registry.price[firm.name] / past[0] - 1.0) if past and past[0] > 0 else 0.0
+        revenue, profit, months = _reported(firm, m.steps)
         views[firm.name] = {
-            "market_value": value, "revenue_t12m": firm.revenue_t12m, "profit_t12m": firm.profit_t12m,
+            "market_value": value, "revenue_t12m": revenue, "profit_t12m": profit,
             "multiple": inv.revenue_multiple * (2.0 if firm.kind == "lab" else 1.0),
-            "recent_return": recent, "sentiment": m.prices.sentiment,
+            "recent_return": recent, "sentiment": m.prices.sentiment, "months_reported": months,
         }
     return views
+
+
+def _reported(firm: Any, step: int) -> tuple[float, float, int]:
+    """Trailing-12-month revenue and profit (B$/year) over the months the firm has reported,
+    and how many. The opening account phase closes a month with nothing in it (no month has
+    passed): left out, it would halve a young firm's revenue and make it look worthless at
+    the first step. At step t that month is the t-th from the end of the history."""
+    revenue, profit = list(firm.revenue_history), list(firm.profit_history)
+    if 0 < step <= len(revenue):
+        del revenue[-step]
+        del profit[-step]
+    if not revenue:
+        return 0.0, 0.0, 0
+    return sum(revenue) * 12.0 / len(revenue), sum(profit) * 12.0 / max(len(profit), 1), len(revenue)
 
 
 def update_prices(m: Any) -> None:

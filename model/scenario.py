@@ -96,17 +96,28 @@ class Sentiment(Section):
     initial: float = param(0.5, "", "starting sentiment, -1 gloom to +1 euphoria", ge=-1, le=1)
     return_weight: float = param(2.0, "", "weight of the market's monthly return", ge=0)
     growth_weight: float = param(1.0, "", "weight of end-market growth above trend", ge=0)
-    default_weight: float = param(0.6, "", "fall in sentiment per default", ge=0)
+    default_weight: float = param(0.6, "", "fall in sentiment per default (in atanh units: at neutral sentiment, 0.6 takes it to tanh(-0.6) = -0.54)", ge=0)
     persistence: float = param(0.9, "", "monthly persistence of sentiment", ge=0, lt=1)
 
 
 class Investors(Section):
+    """Investors of heterogeneous expectations who switch between strategies by their recent
+    performance (Brock and Hommes 1998; shared/MECHANISMS.md), trading through a log-linear
+    market maker. The three strategy shares are the investors' predispositions: the mix they
+    start with and return to when no strategy has outperformed."""
+
     count: int = param(30, "", "number of investor agents", ge=1, le=10000)
     wealth: float = param(3000.0, "B$", "investable wealth of all investors together (cash at start)", gt=0)
-    fundamental: float = param(0.4, "", "share of investors valuing firms off revenue and profit", ge=0)
-    trend: float = param(0.3, "", "share of investors following recent returns", ge=0)
-    sentiment: float = param(0.3, "", "share of investors following market sentiment", ge=0)
-    price_impact: float = param(0.2, "", "fractional price move per unit of net demand over market value", ge=0)
+    fundamental: float = param(0.4, "", "predisposition to the fundamentalist strategy (valuing firms off revenue and profit): its share at the start and in a calm market", ge=0)
+    trend: float = param(0.3, "", "predisposition to the trend-following strategy (extrapolating recent returns)", ge=0)
+    sentiment: float = param(0.3, "", "predisposition to the sentiment-following strategy (expecting the market's mood)", ge=0)
+    intensity_of_choice: float = param(5.0, "1/(monthly return)", "beta of the logit switching rule: how strongly investors move to the strategy that earned most lately (0: the shares stay at the predispositions)", ge=0)
+    memory: float = param(0.7, "", "weight of a strategy's past fitness in today's: U_t = last month's return + memory x U_t-1", ge=0, lt=1)
+    risk_aversion: float = param(4.0, "", "tilt of a portfolio weight per unit of expected yearly return: weight = base weight x (1 + risk_aversion x expected return)", ge=0)
+    max_equity_share: float = param(0.95, "", "most of its wealth an investor holds in shares", gt=0, le=1)
+    trade_speed: float = param(0.2, "1/month", "share of the gap to target holdings investors close each month", gt=0, le=1)
+    price_impact: float = param(0.4, "", "lambda of the log-linear market maker: log price move per unit of net demand over market value", ge=0)
+    max_price_move: float = param(0.25, "", "largest monthly log move of a share price on order flow (a circuit breaker)", gt=0, le=5)
     revenue_multiple: float = param(12.0, "", "price-to-sales multiple a neutral fundamentalist pays", gt=0)
 
 

@@ -12,14 +12,13 @@ from typing import Any
 from agents.ai_lab import AILab
 from agents.chip_vendor import ChipVendor
 from agents.cloud_provider import CloudProvider
-from agents.investor import Investor
+from agents.investor import STRATEGIES, Investor
 from agents.power_utility import PowerUtility
 from model import scenario as sc
 from model.contracts import CapacityBackstop, EquityForDeployment, Loan, TakeOrPay, Warrants
 from model.gpus import Fleet
 from model.ledger import ASSET, END_MARKET, LIABILITY
 
-STYLES = ("fundamental", "trend", "sentiment")
 LEGACY_CONTRACT_MONTHS = 36  # starting compute sits on contracts with this much left, staggered
 BOND_TERM_MONTHS = 100_000  # starting corporate debt: rolled over, never amortised within a run
 
@@ -82,20 +81,20 @@ def _build_utilities_and_clouds(m: Any) -> None:
 
 def _build_investors(m: Any) -> None:
     inv = m.params.investors
-    weights = [inv.fundamental, inv.trend, inv.sentiment]
+    weights = [getattr(inv, strategy) for strategy in STRATEGIES]
     total = sum(weights)
     if total <= 0:
-        raise sc.ScenarioError("investors: the shares fundamental + trend + sentiment must be positive")
+        raise sc.ScenarioError("investors: the predispositions fundamental + trend + sentiment must be positive")
     counts = [round(inv.count * w / total) for w in weights]
     counts[0] += inv.count - sum(counts)
     draws = m.rng_for("investors")
     appetites = draws.lognormal(0.0, 0.3, size=inv.count)
     wealth_shares = draws.dirichlet([5.0] * inv.count)
     i = 0
-    for style, count in zip(STYLES, counts):
+    for strategy, count in zip(STRATEGIES, counts):  # each starts with the strategy it is predisposed to
         for _ in range(count):
             name = f"investor_{i:03d}"
-            agent = Investor(m, name, style, m.rules, float(appetites[i]))
+            agent = Investor(m, name, strategy, m.rules, float(appetites[i]), inv)
             agent.books = m.ledger.open(name)
             m.by_name[name] = agent
             m.ledger.opening_balance(name, "cash", inv.wealth * float(wealth_shares[i]))
