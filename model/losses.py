@@ -126,11 +126,12 @@ def record_secondary_trades(m: Any, listed: list[str], investors: list[str], hel
     average cost (in proportion to the shares it sold)."""
     cost = m.invested_at_cost
     rows, cols = np.nonzero(delta)
-    for k, j in zip(rows.tolist(), cols.tolist()):
+    if not rows.size:
+        return
+    changes, before, prices = delta[rows, cols].tolist(), held[rows, cols].tolist(), price[cols].tolist()
+    for k, j, change, shares, p in zip(rows.tolist(), cols.tolist(), changes, before, prices):
         key = (investors[k], listed[j])
-        change = float(delta[k, j])
         if change > 0:
-            cost[key] = cost.get(key, 0.0) + change * float(price[j])
+            cost[key] = cost.get(key, 0.0) + change * p
         elif key in cost:
-            before = float(held[k, j])
-            cost[key] *= max(0.0, 1.0 + change / before) if before > 0 else 0.0
+            cost[key] *= max(0.0, 1.0 + change / shares) if shares > 0 else 0.0
