@@ -3,6 +3,7 @@ step's prices and sentiment, the invariant check, and data collection."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from model import markets
@@ -26,6 +27,8 @@ def account(m: Any, opening: bool = False) -> None:
         _depreciate(m)
     _book_income(m)
     mark_to_market(m)
+    m.losses.observe(m)
+    mark_loans_to_credit(m)
     _circularity(m)
     if not opening:
         for firm in m.firms:
@@ -35,7 +38,8 @@ def account(m: Any, opening: bool = False) -> None:
         _update_sentiment(m)
     markets.update_prices(m)
     if not opening:
-        m.default_intensity *= 0.92  # a default's effect on spreads fades over about a year
+        _fire_sale_price_impact(m)
+        m.default_intensity *= m.params.credit.default_fade  # a default's effect on spreads fades
     if m.check_invariants:
         check_invariants(m)
     m.datacollector.collect(m)
@@ -91,6 +95,35 @@ def mark_to_market(m: Any) -> None:
             if diff:
                 assets[account] = assets.get(account, 0.0) + diff
                 sheets[holder].net_worth += diff
+
+
+def mark_loans_to_credit(m: Any) -> None:
+    """DebtRank-style distress marks (Battiston et al. 2012): a holder marks each loan down in
+    step with its borrower's relative equity loss h (market value against its peak so far):
+    allowance = -LGD x h x face, the change booked against the holder's net worth. The face
+    stays on both sheets; the borrower's liability is untouched until it defaults."""
+    lgd = m.params.credit.distress_loss_given_default
+    peaks = m.losses.equity_peak
+    sheets = m.ledger.sheets
+    for loan in m.loans.values():
+        peak = peaks.get(loan.issuer, 0.0)
+        h = min(1.0, max(0.0, 1.0 - m.registry.market_value(loan.issuer) / peak)) if peak > 0 else 0.0
+        target = -lgd * h * loan.outstanding
+        change = target - loan.allowance
+        if change:
+            sheet = sheets[loan.holder]
+            sheet.assets[loan.allowance_account] = sheet.assets.get(loan.allowance_account, 0.0) + change
+            sheet.net_worth += change
+            loan.allowance = target
+
+
+def _fire_sale_price_impact(m: Any) -> None:
+    """Fire sales' price impact on compute (and so on every cloud's collateral), fading."""
+    if m.fire_sale_impact > 1e-9:
+        factor = math.exp(-m.fire_sale_impact)
+        m.prices.spot_price *= factor
+        m.prices.collateral_factor *= factor
+    m.fire_sale_impact *= m.params.gpus.fire_sale_impact_persistence
 
 
 def vendor_exposure(m: Any, vendor: Any) -> float:

@@ -15,22 +15,30 @@ import numpy as np
 
 @dataclass(slots=True)
 class Loan:
-    """A debt claim: holder lends to issuer; amortised evenly, interest monthly.
+    """A debt claim: holder lends to issuer; interest monthly, principal amortised or at maturity.
 
-    One facility per (kind, issuer, holder): new draws add to it at a blended rate and restart
-    its amortisation over the full term (the facility is refinanced), so the number of claims
-    stays bounded however long the run.
+    An amortising loan (GPU-backed, vendor) repays in equal instalments over its term. A bond
+    (`bullet`) pays interest only and its whole principal falls due at maturity, when the issuer
+    rolls it over or repays it (model.settlement). One facility per (kind, issuer, holder): new
+    draws add to it at a blended rate and restart its term (the facility is refinanced), so the
+    number of claims stays bounded however long the run.
+
+    The holder marks the loan to its borrower's credit with a contra-asset `allowance` (<= 0,
+    on the holder's sheet as `allowance:ID`); the face stays on both sheets until default.
     """
 
     id: int
     kind: str  # "gpu_backed", "vendor_loan", "corporate"
     holder: str
     issuer: str
-    outstanding: float  # B$
+    outstanding: float  # B$, face
     rate: float  # per year
     term_months: int
     collateralised: bool = False
-    months_left: int = -1  # months of amortisation left; -1 = the full term
+    months_left: int = -1  # months to maturity (bonds) or of amortisation left; -1 = the full term
+    bullet: bool = False  # a bond: principal due at maturity, not amortised
+    allowance: float = 0.0  # B$ (<= 0): the holder's distress mark against the face
+    due_now: float = 0.0  # bond principal falling due this month that was not rolled over
 
     def __post_init__(self) -> None:
         if self.months_left < 0:
@@ -40,15 +48,33 @@ class Loan:
     def account(self) -> str:
         return f"loan:{self.id}"
 
+    @property
+    def allowance_account(self) -> str:
+        return f"allowance:{self.id}"
+
     def interest_due(self) -> float:
         return self.outstanding * self.rate / 12.0
 
     def principal_due(self) -> float:
-        """Equal instalments: what is outstanding over the months left."""
+        """Bonds: what matured and was not rolled over; otherwise equal instalments."""
+        if self.bullet:
+            return min(self.outstanding, self.due_now)
         return min(self.outstanding, self.outstanding / max(self.months_left, 1))
+
+    def matures_now(self) -> bool:
+        return self.bullet and self.months_left <= 1 and self.outstanding > 0
+
+    def roll_over(self, rolled: float, rate: float) -> None:
+        """At maturity: `rolled` of the face is refinanced by its holder at `rate` for a new term;
+        the rest falls due this month."""
+        self.due_now = self.outstanding - rolled
+        if rolled > 0:
+            self.rate = rate
+        self.months_left = self.term_months + 1  # the month's instalment counts it down to the full term
 
     def paid_instalment(self) -> None:
         self.months_left = max(0, self.months_left - 1)
+        self.due_now = 0.0
 
     def draw(self, amount: float, rate: float) -> None:
         if self.outstanding + amount > 0:

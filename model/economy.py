@@ -29,6 +29,7 @@ from model.investing import open_strategy_book
 from model.contracts import ShareRegistry
 from model.end_market import EndMarket
 from model.ledger import END_MARKET, Ledger
+from model.losses import LossBook
 from model.scenario import Scenario, load_scenario
 from model.setup import build_economy
 
@@ -126,6 +127,10 @@ class RoundtripModel(mesa.Model):
         self.gw_scrapped = 0.0
         self.default_intensity = 0.0
         self.loan_losses: list[float] = []
+        self.losses = LossBook()  # severity measures, recorded as losses happen (model/losses.py)
+        self.estates: list = []  # what each defaulter's creditors recovered (settlement.Estate)
+        self.refinancing_due: dict[str, tuple[float, float]] = {}  # this month: issuer -> (bonds matured, rolled over)
+        self.fire_sale_impact = 0.0  # log fall of compute prices from fire sales, fading month by month
         self.export_bans: dict[str, float] = {}
         self.missed_payments: set[str] = set()
         self.new_defaults = 0

@@ -1,6 +1,6 @@
 """The investment strategies' record: what each strategy recommended and how it performed.
 
-Brock and Hommes (1998), shared/MECHANISMS.md: a strategy's fitness is the realised return of
+Brock and Hommes (1998): a strategy's fitness is the realised return of
 the portfolio it recommended last month, with memory,
 
     U_h,t = sum_j w_h,j,t-1 (p_j,t / p_j,t-1 - 1) + memory * U_h,t-1

@@ -16,7 +16,8 @@ import numpy as np
 
 from model.contracts import EquityForDeployment, PowerRequest, Warrants
 from model.ledger import ASSET, END_MARKET, LIABILITY, NET_WORTH, REST_OF_WORLD
-from model.setup import BOND_TERM_MONTHS, add_contract, get_facility
+from model.losses import record_secondary_trades
+from model.setup import add_contract, get_facility
 
 CONTRACT_MONTHS = 60  # length of newly signed take-or-pay contracts (Oracle-OpenAI: 5 years)
 VENDOR_LOAN_MONTHS = 48  # term of vendor loans made at a purchase (GPU economic life, about 4 years)
@@ -222,9 +223,7 @@ def clear_credit(m: Any) -> None:
     held: dict[str, float] = {}
     for loan in m.loans.values():
         held[loan.holder] = held.get(loan.holder, 0.0) + loan.outstanding
-    recent_losses = sum(m.loan_losses[-12:])
-    loss_rate = recent_losses / max(1e-9, sum(held.values()) + recent_losses)
-    appetite = max(0.0, 1.0 - c.rationing_after_loss * loss_rate) * (0.75 + 0.25 * m.prices.sentiment)
+    appetite = lending_appetite(m, sum(held.values()))
     room = {i.name: max(0.0, min(i.books.cash, c.lending_share * i.books.total_assets * appetite - held.get(i.name, 0.0)))
             for i in investors}
     supply = sum(room.values())
@@ -241,11 +240,20 @@ def clear_credit(m: Any) -> None:
                 break
             secured = cloud.kind == "cloud"
             # GPU-backed loans amortise; a utility's are long-dated bonds against its rate base
-            kind, term = ("gpu_backed", c.loan_term_months) if secured else ("corporate", BOND_TERM_MONTHS)
-            loan = get_facility(m, kind, cloud.name, holder, rate, term, secured)
+            kind, term = ("gpu_backed", c.loan_term_months) if secured else ("corporate", c.bond_term_months)
+            loan = get_facility(m, kind, cloud.name, holder, rate, term, secured, bullet=not secured)
             lend(m, loan, part, rate)
             room[holder] -= part
             amount -= part
+
+
+def lending_appetite(m: Any, loans_held: float) -> float:
+    """Share of their lending room lenders use: cut after recent loan losses, moved by the mood
+    (also what decides whether maturing bonds roll over, model.settlement)."""
+    c = m.params.credit
+    recent_losses = sum(m.loan_losses[-12:])
+    loss_rate = recent_losses / max(1e-9, loans_held + recent_losses)
+    return max(0.0, 1.0 - c.rationing_after_loss * loss_rate) * (0.75 + 0.25 * m.prices.sentiment)
 
 
 # ----------------------------------------------------------------------------- equity
@@ -304,8 +312,7 @@ def _deployment_deals(m: Any) -> None:
 def buy_new_shares(m: Any, buyer: str, issuer: str, amount: float, price: float, source_tag: str | None = None) -> None:
     shares = amount / price
     m.registry.issue(issuer, buyer, shares)
-    if m.by_name[buyer].kind != "investor":
-        m.invested_at_cost[(buyer, issuer)] = m.invested_at_cost.get((buyer, issuer), 0.0) + amount
+    m.invested_at_cost[(buyer, issuer)] = m.invested_at_cost.get((buyer, issuer), 0.0) + amount
     m.ledger.transfer(buyer, issuer, amount, "equity", payer_side=(ASSET, f"shares:{issuer}"), source_tag=source_tag)
     # the buyer books its stake at the issue price; marks to market follow in the account phase
     m.ledger.post(buyer, (ASSET, f"shares:{issuer}"), (NET_WORTH, ""), shares * m.registry.price[issuer] - amount)
@@ -356,7 +363,7 @@ def _secondary_trading(m: Any) -> None:
 
         p_t+1 = p_t * exp(price_impact * net_demand / market_value),  |log move| <= max_price_move
 
-    (Brock and Hommes 1998; shared/MECHANISMS.md). Buy and sell orders are matched pro rata at
+    (Brock and Hommes 1998). Buy and sell orders are matched pro rata at
     the new price (no investor spends more cash than it has, none sells shares it does not
     hold); each investor's trades settle as one net payment through the exchange account,
     which nets to zero.
@@ -405,6 +412,7 @@ def _secondary_trading(m: Any) -> None:
         if values:
             m.ledger.settle_trades(names[k], "exchange", values)
     m.ledger.untag_all("exchange")  # what is left is rounding: the exchange ends every month at zero
+    record_secondary_trades(m, listed, names, held, shares_delta, trade_price)
 
 
 # ----------------------------------------------------------------------------- prices

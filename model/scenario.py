@@ -63,8 +63,16 @@ class Gpus(Section):
     physical_life_years: float = param(7.0, "years", "age at which a GPU is scrapped", gt=0, le=20)
     efficiency_gain: float = param(0.3, "1/year", "yearly fall in the cost of a unit of compute from newer chips", ge=0, le=1)
     fire_sale_discount: float = param(0.5, "", "share of economic value lost when a defaulter's GPUs are dumped", ge=0, le=1)
+    fire_sale_depth: float = param(1.0, "", "depth of the GPU resale market as a multiple of the installed fleet: dumping q GW "
+                                   "moves the spot price by exp(-q / (depth x fleet GW)); 1 = selling 10 % of the fleet moves "
+                                   "prices about 10 % (Cont and Schaanning 2017)", gt=0)
+    fire_sale_impact_persistence: float = param(0.9, "", "monthly persistence of a fire sale's price impact (0.9: half gone "
+                                                "in about 7 months; ASSUMPTION, resale glut absorbed within a year)", ge=0, lt=1)
+    fire_sale_buyer_cash_share: float = param(0.5, "", "most of its cash a surviving cloud spends on a defaulter's GPUs", ge=0, le=1)
     shell_cost_per_gw: float = param(15.0, "B$/GW", "cost of a powered data-centre shell (building, cooling, grid works)", ge=0)
     build_lead_months: int = param(12, "months", "from signing a compute contract to first delivery (chips and shells)", ge=0, le=60)
+    legacy_contract_months: int = param(36, "months", "remaining length of the take-or-pay contracts the starting compute sits "
+                                        "on (staggered 0, 6, 12 months shorter by lab)", ge=13, le=240)
     opex_per_gw_month: float = param(0.12, "B$/GW-month", "cloud operating cost per installed GW, staff and maintenance", ge=0)
 
 
@@ -90,6 +98,19 @@ class Credit(Section):
     loan_term_months: int = param(60, "months", "term of new loans, amortised evenly", ge=1, le=360)
     lending_share: float = param(0.3, "", "share of investors' wealth they are willing to hold in loans", ge=0, le=1)
     rationing_after_loss: float = param(3.0, "", "how strongly lenders cut new lending per unit of loss rate", ge=0)
+    bond_term_months: int = param(120, "months", "term of corporate bonds when issued or rolled over, repaid at maturity; starting "
+                                  "debt is a ladder whose three tranches mature at 1/6, 1/2 and 5/6 of it (ASSUMPTION: "
+                                  "investment-grade issuers ladder 5-10 year bonds)", ge=1, le=1200)
+    default_fade: float = param(0.92, "", "monthly persistence of a default's effect on spreads (0.92: fades over about a year)",
+                                ge=0, lt=1)
+    distress_loss_given_default: float = param(0.6, "", "share of a loan a holder marks down per unit of its borrower's "
+                                               "relative equity loss from its peak (DebtRank-style distress mark; 0 = marks "
+                                               "off; ASSUMPTION: senior unsecured recoveries average about 40 %)", ge=0, le=1)
+    backlog_claim_share: float = param(0.5, "", "share of a defaulting lab's remaining take-or-pay payments a court allows "
+                                       "the cloud as an unsecured claim on the estate (ASSUMPTION: damages net of "
+                                       "re-letting the capacity)", ge=0, le=1)
+    distressed_sale_price: float = param(0.9, "", "price of stakes a firm sells in distress, as a share of the market price",
+                                         gt=0, le=1)
 
 
 class Sentiment(Section):
@@ -102,7 +123,7 @@ class Sentiment(Section):
 
 class Investors(Section):
     """Investors of heterogeneous expectations who switch between strategies by their recent
-    performance (Brock and Hommes 1998; shared/MECHANISMS.md), trading through a log-linear
+    performance (Brock and Hommes 1998), trading through a log-linear
     market maker. The three strategy shares are the investors' predispositions: the mix they
     start with and return to when no strategy has outperformed."""
 

@@ -19,8 +19,7 @@ from model.contracts import CapacityBackstop, EquityForDeployment, Loan, TakeOrP
 from model.gpus import Fleet
 from model.ledger import ASSET, END_MARKET, LIABILITY
 
-LEGACY_CONTRACT_MONTHS = 36  # starting compute sits on contracts with this much left, staggered
-BOND_TERM_MONTHS = 100_000  # starting corporate debt: rolled over, never amortised within a run
+BOND_LADDER = (1 / 6, 1 / 2, 5 / 6)  # starting bonds' remaining maturity, as shares of the term: evenly staggered
 
 
 def build_economy(m: Any) -> None:
@@ -106,27 +105,30 @@ def investors_by_cash(m: Any) -> list:
 
 
 def _open_spread_loan(m: Any, issuer: str, amount: float, rate: float) -> None:
-    """Starting debt, held by the three richest investors in equal parts. It is long-dated
-    bonds: interest only within the horizon (refinanced at maturity, as firms do)."""
-    for holder in investors_by_cash(m)[:3]:
-        open_loan(m, "corporate", issuer, holder.name, amount / 3.0, rate, BOND_TERM_MONTHS)
+    """Starting debt: bonds held by the three richest investors in equal parts, a ladder whose
+    tranches mature at 1/6, 1/2 and 5/6 of the bond term (then roll over or are repaid)."""
+    term = m.params.credit.bond_term_months
+    for holder, share in zip(investors_by_cash(m)[:3], BOND_LADDER):
+        loan = open_loan(m, "corporate", issuer, holder.name, amount / 3.0, rate, term, bullet=True)
+        loan.months_left = max(1, round(term * share))
 
 
 def open_loan(m: Any, kind: str, issuer: str, holder: str, amount: float, rate: float, term: int,
-              collateralised: bool = False) -> Loan:
+              collateralised: bool = False, bullet: bool = False) -> Loan:
     """A loan existing at step 0: on the holder's sheet and the issuer's, no cash moves."""
-    loan = get_facility(m, kind, issuer, holder, rate, term, collateralised)
+    loan = get_facility(m, kind, issuer, holder, rate, term, collateralised, bullet)
     loan.draw(amount, rate)
     m.ledger.opening_balance(holder, loan.account, amount, ASSET)
     m.ledger.opening_balance(issuer, loan.account, amount, LIABILITY)
     return loan
 
 
-def get_facility(m: Any, kind: str, issuer: str, holder: str, rate: float, term: int, collateralised: bool) -> Loan:
+def get_facility(m: Any, kind: str, issuer: str, holder: str, rate: float, term: int, collateralised: bool,
+                 bullet: bool = False) -> Loan:
     key = (kind, issuer, holder)
     loan = m.loans.get(key)
     if loan is None:
-        loan = Loan(next(m.loan_ids), kind, holder, issuer, 0.0, rate, term, collateralised)
+        loan = Loan(next(m.loan_ids), kind, holder, issuer, 0.0, rate, term, collateralised, bullet=bullet)
         m.loans[key] = loan
     return loan
 
@@ -143,7 +145,7 @@ def _legacy_contracts(m: Any) -> None:
         for cloud in clouds:
             gw = lab_cfg.compute_gw * cloud.fleet.gw / fleet_total
             if gw > 0:
-                end = LEGACY_CONTRACT_MONTHS - 6 * (i % 3)
+                end = s.gpus.legacy_contract_months - 6 * (i % 3)
                 add_contract(m, name, cloud.name, gw, price, 0, end)
 
 
@@ -196,9 +198,9 @@ def _open_deal(m: Any, deal: Any) -> None:
 def _give_shares(m: Any, issuer: str, holder: str, shares: float) -> None:
     m.registry.holdings[issuer][holder] = m.registry.holdings[issuer].get(holder, 0.0) + shares
     m.ledger.opening_balance(holder, f"shares:{issuer}", shares * m.registry.price[issuer])
-    if holder in m.params.vendors or holder in m.params.clouds:
-        key = (holder, issuer)
-        m.invested_at_cost[key] = m.invested_at_cost.get(key, 0.0) + shares * m.registry.price[issuer]
+    # the opening price is every opening holder's cost basis (what it would have paid)
+    key = (holder, issuer)
+    m.invested_at_cost[key] = m.invested_at_cost.get(key, 0.0) + shares * m.registry.price[issuer]
 
 
 def _distribute_shares(m: Any) -> None:
