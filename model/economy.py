@@ -30,6 +30,7 @@ from model.end_market import EndMarket
 from model.ledger import Ledger
 from model.scenario import Scenario, load_scenario
 from model.setup import build_economy
+from model.vendor_history import seed_vendor_history
 
 
 # Each random process draws from its own stream, spawned from the run's seed (common random
@@ -146,6 +147,7 @@ class RoundtripModel(mesa.Model):
         self.investors = self.agents_by_type[Investor]
         self.firms = [a for a in self.agents if not isinstance(a, Investor)]
         markets.update_prices(self)
+        seed_vendor_history(self)
         self.datacollector = reporters.make_datacollector(self, firm_measures)
         accounting.account(self, depreciate=False)
 

@@ -22,6 +22,7 @@ from typing import Any
 from model.ledger import ASSET, END_MARKET, LIABILITY, NET_WORTH, REST_OF_WORLD
 from model.accounting import mark_stake
 from model.contracts import CapacityBackstop
+from model.markets import call_guarantees
 from model.setup import end_contract
 
 ENERGY_HOURS = 730.0  # hours in a month
@@ -73,17 +74,27 @@ def _organic_revenue(m: Any) -> None:
                       lab.compute_gw * lab.config.max_revenue_per_gw_month)
         ledger.transfer(END_MARKET, lab.name, revenue, "ai_services")
         lab.services_revenue = revenue  # this month's sales, for the costs that scale with them
-    growth = spend / m.params.end_market.initial_spend if m.params.end_market.initial_spend > 0 else 1.0
-    for vendor in m.vendors:
-        if not vendor.defaulted:
-            outside = vendor.config.annual_revenue / 12.0 * vendor.config.outside_revenue_share * growth
-            ledger.transfer(END_MARKET, vendor.name, outside, "outside_sales")
-            ledger.transfer(vendor.name, REST_OF_WORLD, outside * (1.0 - vendor.config.gross_margin), "cogs")
+    _outside_sales(m)
     for cloud in m.clouds:
         if cloud.defaulted:
             continue
         ledger.transfer(END_MARKET, cloud.name, cloud.spot_sold_gw * m.prices.spot_price, "spot_rent")
         ledger.transfer(END_MARKET, cloud.name, cloud.config.other_revenue, "other_revenue")
+
+
+def _outside_sales(m: Any) -> None:
+    """Vendors' sales to buyers outside the modelled chain, paid from the rest of the world:
+    their own driver (the rest of the industry's capital spending), never the AI end market."""
+    spreads = [m.prices.spread[c.name] for c in m.clouds if not c.defaulted and c.name in m.prices.spread]
+    spread = sum(spreads) / len(spreads) if spreads else 0.0
+    sentiment_change = m.prices.sentiment - m.params.sentiment.initial
+    for vendor in m.vendors:
+        if not vendor.defaulted:
+            if vendor.opening_spread is None:  # spreads are first set in the first month's credit market
+                vendor.opening_spread = spread
+            outside = vendor.outside_sales_month(m.steps, sentiment_change, spread - vendor.opening_spread)
+            m.ledger.transfer(REST_OF_WORLD, vendor.name, outside, "outside_sales")
+            m.ledger.transfer(vendor.name, REST_OF_WORLD, outside * (1.0 - vendor.config.gross_margin), "cogs")
 
 
 # ----------------------------------------------------------------------------- obligations
@@ -242,6 +253,7 @@ def default(m: Any, firm: Any, cause: str) -> None:
     if firm.kind == "cloud":
         _fire_sale(m, firm)
     sell_stakes(m, firm, float("inf"))
+    call_guarantees(m, firm)  # vendor guarantors pay the guaranteed lenders and take over their claim
     _pay_out_creditors(m, firm)
     _forgive_loans_held(m, firm)
     for contract in list(getattr(firm, "contracts", ())):
