@@ -33,7 +33,6 @@ class ChipVendor(Firm):
         self.seed_history(self.outside_sales_month())
         self.round_tripped_history: deque[float] = deque([0.0] * 12, maxlen=12)
         self.exposure = 0.0  # circular exposure now (B$), updated by the model
-        self.opening_spread: float | None = None  # average cloud credit spread in the first month (outside sales' reference)
 
     def outside_sales_month(self, months: int = 0, sentiment_change: float = 0.0, spread_change: float = 0.0) -> float:
         """B$ of chips sold this month to buyers outside the modelled chain, `months` after the

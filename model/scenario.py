@@ -166,7 +166,7 @@ class Vendor(Firm):
     outside_capex_share: float = param(0.0, "", "share of that outside capital spending the vendor sells", ge=0, le=1)
     outside_growth: float = param(0.0, "1/year", "trend growth of outside capital spending", ge=-0.9, le=5)
     outside_sentiment_elasticity: float = param(0.0, "", "proportional change of outside spending per unit of investor sentiment away from its initial level (financed by the same capital markets)", ge=0, le=5)
-    outside_spread_elasticity: float = param(0.0, "per 1/year", "proportional fall of outside spending per unit of average credit spread above its opening level (10 = -10 % per point)", ge=0, le=200)
+    outside_spread_elasticity: float = param(0.0, "per 1/year", "proportional fall of outside spending per unit of the market-wide credit spread (what an unlevered investment-grade buyer pays: recent defaults, gloom) above its opening level (10 = -10 % per point)", ge=0, le=200)
     opening_history_months: int = param(24, "months", "months of an unreported burn-in from the opening state whose chain purchases seed the vendor's trailing revenue; the clouds buy in blocks as grid connections arrive, so the window spans a connection cycle", ge=1, le=36)
 
 

@@ -84,15 +84,21 @@ def _organic_revenue(m: Any) -> None:
 
 def _outside_sales(m: Any) -> None:
     """Vendors' sales to buyers outside the modelled chain, paid from the rest of the world:
-    their own driver (the rest of the industry's capital spending), never the AI end market."""
-    spreads = [m.prices.spread[c.name] for c in m.clouds if not c.defaulted and c.name in m.prices.spread]
-    spread = sum(spreads) / len(spreads) if spreads else 0.0
-    sentiment_change = m.prices.sentiment - m.params.sentiment.initial
+    their own driver (the rest of the industry's capital spending), never the AI end market.
+    It is financed in the same capital markets: it moves with sentiment and with the spread an
+    unlevered investment-grade buyer pays (recent defaults, gloom), against their opening levels."""
+    c, s = m.params.credit, m.params.sentiment
+    spread_rule = m.rules["market.credit_spread"]
+
+    def market_spread(default_intensity: float, sentiment: float) -> float:
+        return spread_rule(c.base_spread, 0.0, 1.0, default_intensity, sentiment, c.leverage_spread, c.tenant_spread,
+                           c.default_spread, c.sentiment_spread)
+
+    spread_change = market_spread(m.default_intensity, m.prices.sentiment) - market_spread(0.0, s.initial)
+    sentiment_change = m.prices.sentiment - s.initial
     for vendor in m.vendors:
         if not vendor.defaulted:
-            if vendor.opening_spread is None:  # spreads are first set in the first month's credit market
-                vendor.opening_spread = spread
-            outside = vendor.outside_sales_month(m.steps, sentiment_change, spread - vendor.opening_spread)
+            outside = vendor.outside_sales_month(m.steps, sentiment_change, spread_change)
             m.ledger.transfer(REST_OF_WORLD, vendor.name, outside, "outside_sales")
             m.ledger.transfer(vendor.name, REST_OF_WORLD, outside * (1.0 - vendor.config.gross_margin), "cogs")
 
