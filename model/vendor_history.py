@@ -15,6 +15,7 @@ own random streams are untouched (common random numbers hold).
 from __future__ import annotations
 
 import copy
+import itertools
 from typing import Any
 
 
@@ -31,7 +32,10 @@ def seed_vendor_history(m: Any) -> None:
     from model.economy import random_streams
 
     months = max(v.config.opening_history_months for v in m.vendors)
-    burn = copy.deepcopy(m)
+    # the copy numbers its new loans and contracts apart from the originals' (ids need only be
+    # unique within a model), so its id counters are fresh, not copies
+    fresh = {id(m.loan_ids): itertools.count(10**9), id(m.contract_ids): itertools.count(10**9)}
+    burn = copy.deepcopy(m, fresh)
     burn.check_invariants = False
     burn.datacollector = _Discard()
     burn.streams = random_streams(0)
