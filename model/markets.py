@@ -150,7 +150,7 @@ def clear_chips(m: Any) -> None:
         for cloud, gw in orders[vendor.name]:
             gw *= fill
             offered = _vendor_loan_offer(vendor, gw * price)
-            line = credit_line_room(m, vendor, cloud)
+            line = min(credit_line_room(m, vendor, cloud), max(0.0, vendor.books.cash - offered))  # one till for both
             # what the cloud can pay for now: its cash, the vendor's loan and its credit line together
             gw = min(gw, (max(0.0, cloud.books.cash) + offered + line) / (price + shell))
             if gw <= 1e-9:
