@@ -11,10 +11,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model import markets
 from model.counterfactuals import without_vendor_money
 from model.economy import RoundtripModel
 from model.invariants import check_invariants
+from model.ledger import REST_OF_WORLD
 from model.scenario import load_scenario
 from model.settlement import default
 from model.simulate import simulate
@@ -171,3 +171,15 @@ def test_a_guarantee_is_called_when_the_borrower_defaults():
     assert all(loan.outstanding == 0 for loan in guaranteed)
     assert not any(e["kind"] == "write_off" and "guaranteed" in e["text"] for e in model.events)
     check_invariants(model)
+
+
+def test_vendors_outside_sales_come_from_the_rest_of_the_world_not_the_ai_end_market():
+    """Before issue 9 outside sales were paid by the end market and scaled with its spending, so
+    the vendor's revenue mostly tracked the AI demand shock. Now they have their own driver."""
+    flows = []
+    for growth in (0.0, 3.0):
+        model = RoundtripModel(load_scenario("baseline", {"end_market.annual_growth": growth}), rng=0, check_invariants=False)
+        model.step()
+        flows.append({(f.payer, f.payee): f.amount for f in model.ledger.flows if f.kind == "outside_sales"})
+    assert flows[0] == flows[1] and flows[0]
+    assert {payer for payer, _ in flows[0]} == {REST_OF_WORLD}
