@@ -1,7 +1,8 @@
 """Where vendor money goes, and what circularity does on its own: baseline, no-circularity and
 lucent-2000 over seeds (issue 9, items 1, 2 and 9).
 
-    PYTHONPATH=. .venv/bin/python benchmarks/vendor_money.py [--seeds 40] [--steps 120]
+    PYTHONPATH=. .venv/bin/python benchmarks/vendor_money.py [--seeds 40] [--steps 120] \
+        [--scenarios baseline,no-circularity,lucent-2000] [--set dotted.key=value ...]
 
 Per scenario: outcome counts, defaults per run, peak circularity (median and range), the
 median vendor T12M revenue at months 0, 12 and 24, and the B$ vendors put into labs' equity
@@ -24,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from model import markets  # noqa: E402
 from model.economy import RoundtripModel  # noqa: E402
-from model.scenario import load_scenario  # noqa: E402
+from model.scenario import load_scenario, parse_assignment  # noqa: E402
 from model.simulate import summarize_run  # noqa: E402
 
 DEAL_CLEARING = ("_deployment_deals", "_round_participation")
@@ -55,9 +56,9 @@ def _wrap() -> None:
         setattr(markets, name, inside)
 
 
-def run(name: str, seed: int, steps: int) -> dict:
+def run(name: str, seed: int, steps: int, overrides: dict) -> dict:
     _state.update(outside=0.0, through_deals=0.0)
-    model = RoundtripModel(load_scenario(name), rng=seed, check_invariants=False, firm_measures=False)
+    model = RoundtripModel(load_scenario(name, overrides), rng=seed, check_invariants=False, firm_measures=False)
     for _ in range(steps):
         model.step()
     series = model.datacollector.get_model_vars_dataframe()
@@ -73,14 +74,16 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=40)
     parser.add_argument("--steps", type=int, default=120)
     parser.add_argument("--scenarios", default="baseline,no-circularity,lucent-2000")
+    parser.add_argument("--set", action="append", default=[], help="dotted.key=value applied to every scenario")
     args = parser.parse_args()
+    overrides = dict(parse_assignment(text) for text in args.set)
     _wrap()
     print("| scenario | collapse / correction / stable | defaults per run | peak circularity median (min-max) "
           "| vendor T12M revenue month 0 / 12 / 24 (median) | vendor B$ into labs outside deals (mean; max) "
           "| through deals (mean) |")
     print("|---|---|---|---|---|---|---|")
     for name in args.scenarios.split(","):
-        rows = [run(name, seed, args.steps) for seed in range(args.seeds)]
+        rows = [run(name, seed, args.steps, overrides) for seed in range(args.seeds)]
         counts = [sum(r["outcome"] == o for r in rows) for o in ("collapse", "correction", "stable_growth")]
         peak = [r["circularity_peak"] for r in rows]
         med = lambda key: float(np.median([r[key] for r in rows]))  # noqa: E731
