@@ -7,7 +7,7 @@ import math
 from typing import Any
 
 from model import markets
-from model.contracts import CapacityBackstop
+from model.contracts import CapacityBackstop, FinancingCommitment, Guarantee
 from model.invariants import check_invariants
 from model.ledger import ASSET, NET_WORTH
 
@@ -127,11 +127,13 @@ def _fire_sale_price_impact(m: Any) -> None:
 
 
 def vendor_exposure(m: Any, vendor: Any) -> float:
-    """The vendor's investments (at cost), loans and backstops in its own customers (B$)."""
+    """The vendor's investments (at cost), loans, backstops, guarantees and undrawn credit
+    lines in its own customers (B$): committed customer financing, Lucent's measure."""
     customers = {f.name for f in m.firms if f.kind in ("lab", "cloud")}
     stakes = sum(v for (holder, issuer), v in m.invested_at_cost.items() if holder == vendor.name and issuer in customers)
     loans = sum(l.outstanding for l in m.loans.values() if l.holder == vendor.name)
-    backstops = sum(d.remaining(m.steps) for d in m.deals if isinstance(d, CapacityBackstop) and d.vendor == vendor.name)
+    backstops = sum(d.remaining(m.steps) for d in m.deals
+                    if isinstance(d, (CapacityBackstop, Guarantee, FinancingCommitment)) and d.vendor == vendor.name)
     return stakes + loans + backstops
 
 

@@ -183,6 +183,76 @@ class CapacityBackstop:
 
 
 @dataclass(slots=True)
+class RoundParticipation:
+    """Vendor buys a share of a lab's equity rounds, within per-round and total caps, only at a
+    sentiment and a valuation its terms accept, and in distressed rounds only if they say so."""
+
+    vendor: str
+    lab: str
+    share: float
+    per_round_cap: float
+    cap: float
+    min_sentiment: float
+    max_valuation: float
+    distressed: bool
+    start_step: int
+    end_step: int
+    invested: float = 0.0
+    active: bool = True
+
+    def offer(self, round_size: float, valuation: float, sentiment: float, distressed: bool, step: int) -> float:
+        """B$ the vendor would put into a round of `round_size` on these terms."""
+        if (not self.active or not self.start_step <= step <= self.end_step or sentiment < self.min_sentiment
+                or valuation > self.max_valuation or (distressed and not self.distressed)):
+            return 0.0
+        return max(0.0, min(self.share * round_size, self.per_round_cap, self.cap - self.invested))
+
+    def remaining(self, step: int) -> float:
+        """What the terms could still pay in (the lab counts on it when it signs contracts)."""
+        return 0.0 if not self.active or step > self.end_step else self.cap - self.invested
+
+
+@dataclass(slots=True)
+class Guarantee:
+    """Vendor guarantees a customer's loans from investors, up to `cap`: off the vendor's books
+    until the borrower defaults; then the vendor pays the lenders and takes over their claim."""
+
+    vendor: str
+    borrower: str
+    cap: float
+    loans: list = field(default_factory=list)  # the guaranteed Loan facilities
+    paid: float = 0.0
+    active: bool = True
+
+    def remaining(self, step: int) -> float:
+        """The vendor's contingent liability: the guaranteed loans still outstanding, up to the cap."""
+        if not self.active:
+            return 0.0
+        return max(0.0, min(self.cap - self.paid, sum(loan.outstanding for loan in self.loans)))
+
+
+@dataclass(slots=True)
+class FinancingCommitment:
+    """A vendor credit line: the customer draws it, up to `committed` in all, when short of
+    cash for chip purchases or debt service; each draw is a vendor loan at `rate` over `months`."""
+
+    vendor: str
+    borrower: str
+    committed: float
+    rate: float
+    months: int
+    drawn: float = 0.0
+    active: bool = True
+
+    def available(self) -> float:
+        return max(0.0, self.committed - self.drawn) if self.active else 0.0
+
+    def remaining(self, step: int) -> float:
+        """The undrawn part: committed vendor money not yet lent (drawn parts are vendor loans)."""
+        return self.available()
+
+
+@dataclass(slots=True)
 class PowerRequest:
     """A grid connection asked of a utility: waits the lead time, then the GW are connected."""
 

@@ -32,6 +32,7 @@ from model.ledger import END_MARKET, Ledger
 from model.losses import LossBook
 from model.scenario import Scenario, load_scenario
 from model.setup import build_economy
+from model.vendor_history import seed_vendor_history
 
 
 # Each random process draws from its own stream, spawned from the run's seed (common random
@@ -154,6 +155,7 @@ class RoundtripModel(mesa.Model):
         self.strategies = open_strategy_book(self)
         self.expected_returns: dict[str, dict[str, float]] = {}
         markets.update_prices(self)
+        seed_vendor_history(self)
         self.datacollector = reporters.make_datacollector(self, firm_measures)
         accounting.account(self, opening=True)
 

@@ -14,16 +14,12 @@ from typing import Any
 
 import numpy as np
 
-from model.contracts import EquityForDeployment, PowerRequest, Warrants
+from model.contracts import (EquityForDeployment, FinancingCommitment, Guarantee, PowerRequest, RoundParticipation,
+                             Warrants)
 from model.ledger import ASSET, END_MARKET, LIABILITY, NET_WORTH, REST_OF_WORLD
 from model.losses import record_secondary_trades
 from model.setup import add_contract, get_facility
 
-CONTRACT_MONTHS = 60  # length of newly signed take-or-pay contracts (Oracle-OpenAI: 5 years)
-VENDOR_LOAN_MONTHS = 48  # term of vendor loans made at a purchase (GPU economic life, about 4 years)
-ROUND_APPETITE = 0.03  # share of their cash investors offer a month's rounds at full euphoria
-ROUND_SENTIMENT_FLOOR = -0.3  # below this sentiment no investor joins a round
-MAX_ROUND_DILUTION = 0.25  # largest share of a company one round sells
 
 
 # ----------------------------------------------------------------------------- power
@@ -99,10 +95,12 @@ def _sign_contracts(m: Any, step: int) -> None:
     start = step + m.build_lead_months
     # a cloud signs no more than its balance sheet can credibly build (CoreWeave: 2.9 GW
     # contracted on 0.59 GW active)
-    room = {c.name: max(0.0, c.config.max_backlog_ratio * c.fleet.gw - c.contracted_gw_peak(step, start + CONTRACT_MONTHS))
+    longest = max(lab.config.contract_months for lab in m.labs)
+    room = {c.name: max(0.0, c.config.max_backlog_ratio * c.fleet.gw - c.contracted_gw_peak(step, start + longest))
             for c in clouds}
     for lab in m.labs:
         gw = 0.0 if lab.defaulted else lab.plan.new_contract_gw
+        end = start + lab.config.contract_months
         total_room = sum(room.values())
         if gw <= 1e-6 or total_room <= 1e-6:
             continue
@@ -110,7 +108,7 @@ def _sign_contracts(m: Any, step: int) -> None:
         for cloud in clouds:
             part = min(room[cloud.name], gw * room[cloud.name] / total_room)
             if part > 1e-6:
-                add_contract(m, lab.name, cloud.name, part, cloud.plan.contract_price, start, start + CONTRACT_MONTHS)
+                add_contract(m, lab.name, cloud.name, part, cloud.plan.contract_price, start, end)
                 room[cloud.name] -= part
                 signed += part
         if signed > 1e-6:
@@ -131,7 +129,8 @@ def _sell_spot(m: Any) -> None:
 
 
 def clear_chips(m: Any) -> None:
-    """Clouds buy chips from vendors (rationed by capacity), partly on vendor loans."""
+    """Clouds buy chips from vendors (rationed by capacity), partly on vendor loans: those the
+    vendor offers at a purchase (`vendor_loan_share`) and draws on its credit lines (deals)."""
     orders: dict[str, list[tuple[Any, float]]] = {v.name: [] for v in m.vendors}
     for cloud in m.clouds:
         if cloud.defaulted or cloud.plan.chip_order_gw <= 0:
@@ -150,12 +149,14 @@ def clear_chips(m: Any) -> None:
         for cloud, gw in orders[vendor.name]:
             gw *= fill
             offered = _vendor_loan_offer(vendor, gw * price)
-            # what the cloud can pay for now, its cash and the vendor's loan together
-            gw = min(gw, (max(0.0, cloud.books.cash) + offered) / (price + shell))
+            line = min(credit_line_room(m, vendor, cloud), max(0.0, vendor.books.cash - offered))  # one till for both
+            # what the cloud can pay for now: its cash, the vendor's loan and its credit line together
+            gw = min(gw, (max(0.0, cloud.books.cash) + offered + line) / (price + shell))
             if gw <= 1e-9:
                 continue
             value = gw * price
             _finance_purchase(m, vendor, cloud, min(offered, value * vendor.config.vendor_loan_share))
+            draw_credit_lines(m, cloud, gw * (price + shell) - cloud.books.cash, vendor)
             m.ledger.transfer(cloud.name, vendor.name, value, "chip_sale", payer_side=(ASSET, "gpus"))
             m.ledger.transfer(cloud.name, REST_OF_WORLD, gw * shell, "construction", payer_side=(ASSET, "gpus"))
             m.ledger.transfer(vendor.name, REST_OF_WORLD, value * (1.0 - vendor.config.gross_margin), "cogs")
@@ -172,7 +173,8 @@ def _finance_purchase(m: Any, vendor: Any, cloud: Any, amount: float) -> None:
     """The vendor lends part of the purchase price (tagged as the vendor's money)."""
     if amount <= 1e-9:
         return
-    loan = get_facility(m, "vendor_loan", cloud.name, vendor.name, vendor.config.vendor_loan_rate, VENDOR_LOAN_MONTHS, False)
+    loan = get_facility(m, "vendor_loan", cloud.name, vendor.name, vendor.config.vendor_loan_rate,
+                        vendor.config.vendor_loan_months, False)
     lend(m, loan, amount, vendor.config.vendor_loan_rate, source_tag=vendor.name)
     vendor.plan.financing_budget -= amount
 
@@ -181,6 +183,76 @@ def lend(m: Any, loan: Any, amount: float, rate: float, source_tag: str | None =
     loan.draw(amount, rate)
     m.ledger.transfer(loan.holder, loan.issuer, amount, loan.kind, payer_side=(ASSET, loan.account),
                       payee_side=(LIABILITY, loan.account), source_tag=source_tag)
+
+
+# ----------------------------------------------------------------------------- vendor credit lines and guarantees
+
+
+def _lines_of(m: Any, borrower: str, vendor: Any = None) -> list:
+    return [d for d in m.deals if isinstance(d, FinancingCommitment) and d.borrower == borrower and d.active
+            and (vendor is None or d.vendor == vendor.name) and not m.by_name[d.vendor].defaulted]
+
+
+def credit_line_room(m: Any, vendor: Any, cloud: Any) -> float:
+    """B$ the cloud can still draw on the vendor's lines now (the vendor must have the cash)."""
+    room = sum(d.available() for d in _lines_of(m, cloud.name, vendor))
+    return min(room, max(0.0, vendor.books.cash))
+
+
+def draw_credit_lines(m: Any, cloud: Any, short: float, vendor: Any = None) -> float:
+    """The cloud draws its vendor credit lines for `short` B$ it lacks; each draw is a vendor
+    loan on the line's terms (tagged as the vendor's money). Returns B$ drawn."""
+    drawn = 0.0
+    for line in _lines_of(m, cloud.name, vendor):
+        lender = m.by_name[line.vendor]
+        amount = min(short - drawn, line.available(), max(0.0, lender.books.cash))
+        if amount <= 1e-9:
+            continue
+        loan = get_facility(m, "vendor_loan", cloud.name, lender.name, line.rate, line.months, False)
+        lend(m, loan, amount, line.rate, source_tag=lender.name)
+        line.drawn += amount
+        drawn += amount
+        m.log_event("deal", cloud.name, f"drew {amount:.2f} B$ on its {lender.name} credit line")
+    return drawn
+
+
+def _draw_for_debt_service(m: Any) -> None:
+    """Before settlement, a cloud whose cash will not cover this month's fixed costs (opex,
+    power, debt service) draws its vendor credit lines for the difference."""
+    for cloud in m.clouds:
+        if cloud.defaulted or not _lines_of(m, cloud.name):
+            continue
+        short = cloud.fixed_costs() - cloud.books.cash
+        if short > 1e-9:
+            draw_credit_lines(m, cloud, short)
+
+
+def call_guarantees(m: Any, borrower: Any) -> None:
+    """The borrower defaults: each guarantor pays the guaranteed lenders what is outstanding, up
+    to the guarantee's cap, and takes over that part of their claim (subrogation), so it
+    recovers pro rata with the borrower's other creditors."""
+    for deal in m.deals:
+        if not isinstance(deal, Guarantee) or deal.borrower != borrower.name or not deal.active:
+            continue
+        vendor = m.by_name[deal.vendor]
+        deal.active = False
+        if vendor.defaulted:
+            continue
+        for loan in [l for l in deal.loans if l.outstanding > 0]:
+            pay = min(loan.outstanding, deal.cap - deal.paid, max(0.0, vendor.books.cash))
+            if pay <= 1e-9:
+                continue
+            claim = get_facility(m, "guarantee_claim", borrower.name, vendor.name, loan.rate, loan.term_months, False)
+            claim.draw(pay, loan.rate)
+            loan.outstanding -= pay
+            m.ledger.transfer(vendor.name, loan.holder, pay, "guarantee_call", payer_side=(ASSET, claim.account),
+                              payee_side=(ASSET, loan.account))
+            m.ledger.post(borrower.name, (LIABILITY, loan.account), (LIABILITY, claim.account), pay)
+            deal.paid += pay
+            m.log_event("deal", vendor.name, f"paid {pay:.2f} B$ to {loan.holder} under its guarantee of {borrower.name}")
+    for line in m.deals:
+        if isinstance(line, FinancingCommitment) and line.borrower == borrower.name:
+            line.active = False  # nothing more is lent to a defaulter
 
 
 # ----------------------------------------------------------------------------- credit
@@ -205,8 +277,10 @@ def tenant_quality(m: Any, firm: Any) -> float:
 
 
 def clear_credit(m: Any) -> None:
-    """Spreads from risk; investors lend to clouds against GPUs, rationing after losses."""
+    """Spreads from risk; clouds short of cash draw their vendor credit lines; investors lend
+    to clouds against GPUs, rationing after losses."""
     c = m.params.credit
+    _draw_for_debt_service(m)
     spread_rule = m.rules["market.credit_spread"]
     for firm in m.active_firms():
         assets = firm.books.total_assets
@@ -318,32 +392,36 @@ def buy_new_shares(m: Any, buyer: str, issuer: str, amount: float, price: float,
     m.ledger.post(buyer, (ASSET, f"shares:{issuer}"), (NET_WORTH, ""), shares * m.registry.price[issuer] - amount)
 
 
-def funding_round(m: Any, firm: Any, wanted: float, distressed: bool = False) -> float:
-    """Sell new shares to vendors (within their budgets) and investors; returns B$ raised."""
-    inv = m.params.investors
-    sentiment = m.prices.sentiment
+def round_terms(m: Any, firm: Any, distressed: bool = False) -> tuple[float, float]:
+    """Pre-money valuation (B$) and price ($/share) of a round the firm raised now."""
+    rounds = m.params.funding_rounds
     revenue = (firm.revenue_history[-1] if firm.revenue_history else 0.0) * 12.0
-    valuation = m.rules["market.round_valuation"](revenue, firm.revenue_growth(), sentiment, inv.revenue_multiple * 2.0)
+    multiple = m.params.investors.revenue_multiple * (rounds.lab_multiple_factor if firm.kind == "lab" else 1.0)
+    valuation = m.rules["market.round_valuation"](revenue, firm.revenue_growth(), m.prices.sentiment, multiple)
     if distressed:
-        valuation *= 0.5
-    if valuation <= 0:
+        valuation *= 1.0 - rounds.distressed_haircut
+    outstanding = m.registry.outstanding[firm.name]
+    return valuation, (valuation / outstanding if valuation > 0 and outstanding > 0 else 0.0)
+
+
+def _investor_offers(m: Any) -> list[tuple[Any, float]]:
+    """What each investor offers this month's rounds: a slice of its cash while the mood holds."""
+    rounds = m.params.funding_rounds
+    floor = rounds.sentiment_floor
+    willingness = rounds.investor_appetite * max(0.0, m.prices.sentiment - floor) / (1.0 - floor)
+    return [(i, i.books.cash * willingness * i.risk_appetite) for i in m.investors if i.books.cash > 0]
+
+
+def funding_round(m: Any, firm: Any, wanted: float, distressed: bool = False) -> float:
+    """Sell new shares to the vendors whose round-participation deals cover this round, then to
+    investors; returns B$ raised."""
+    valuation, price = round_terms(m, firm, distressed)
+    if price <= 0:
         return 0.0
-    price = valuation / m.registry.outstanding[firm.name]
-    raised = 0.0
-    for vendor in m.vendors:  # vendors join their customers' rounds with what their budget allows
-        if vendor.defaulted or raised >= wanted:
-            continue
-        amount = min(0.3 * wanted, vendor.plan.financing_budget, max(0.0, vendor.books.cash) * 0.5)
-        if amount > 1e-6:
-            buy_new_shares(m, vendor.name, firm.name, amount, price, source_tag=vendor.name)
-            vendor.plan.financing_budget -= amount
-            raised += amount
-    # investors put a slice of their cash into rounds while the mood holds; in gloom they stop
-    willingness = ROUND_APPETITE * max(0.0, sentiment - ROUND_SENTIMENT_FLOOR) / (1.0 - ROUND_SENTIMENT_FLOOR)
-    offers = [(i, i.books.cash * willingness * i.risk_appetite) for i in m.investors if i.books.cash > 0]
+    raised = _round_participation(m, firm, wanted, valuation, price, distressed)
+    offers = _investor_offers(m)
     available = sum(o for _, o in offers)
-    # no round sells more than a quarter of the company
-    need = min(wanted, MAX_ROUND_DILUTION * valuation) - raised
+    need = min(wanted, m.params.funding_rounds.max_dilution * valuation) - raised
     if available > 0 and need > 0:
         fill = min(1.0, need / available)
         for investor, offer in offers:
@@ -355,6 +433,44 @@ def funding_round(m: Any, firm: Any, wanted: float, distressed: bool = False) ->
         kind = "distressed round" if distressed else "funding round"
         m.log_event("round", firm.name, f"{kind}: raised {raised:.2f} B$ at a {valuation:.0f} B$ pre-money valuation")
     return raised
+
+
+def _round_participation(m: Any, firm: Any, wanted: float, valuation: float, price: float, distressed: bool) -> float:
+    """Vendors buy into the round only as their `round_participation` deals state, within their
+    financing budgets and cash."""
+    raised = 0.0
+    for deal in m.deals:
+        if not isinstance(deal, RoundParticipation) or deal.lab != firm.name:
+            continue
+        vendor = m.by_name[deal.vendor]
+        if vendor.defaulted:
+            continue
+        amount = min(deal.offer(wanted, valuation, m.prices.sentiment, distressed, m.steps),
+                     vendor.plan.financing_budget, max(0.0, vendor.books.cash), wanted - raised)
+        if amount > 1e-9:
+            buy_new_shares(m, vendor.name, firm.name, amount, price, source_tag=vendor.name)
+            deal.invested += amount
+            vendor.plan.financing_budget -= amount
+            raised += amount
+            m.log_event("deal", vendor.name, f"put {amount:.2f} B$ into {firm.name}'s round under its participation deal")
+    return raised
+
+
+def update_funding_outlook(m: Any) -> None:
+    """What each lab can expect to raise, for the commitments it signs next month: what its
+    vendor deals will still pay in (remaining equity-for-deployment and round-participation
+    caps) and what one round would raise from investors at today's sentiment."""
+    offers = sum(o for _, o in _investor_offers(m))
+    for lab in m.labs:
+        if lab.defaulted:
+            continue
+        deals = sum(d.cap - d.invested for d in m.deals if isinstance(d, EquityForDeployment) and d.lab == lab.name
+                    and d.active and not m.by_name[d.vendor].defaulted)
+        deals += sum(d.remaining(m.steps) for d in m.deals if isinstance(d, RoundParticipation) and d.lab == lab.name
+                     and not m.by_name[d.vendor].defaulted)
+        valuation, _ = round_terms(m, lab)
+        lab.deal_funding = max(0.0, deals)
+        lab.investor_funding = max(0.0, min(offers, m.params.funding_rounds.max_dilution * valuation))
 
 
 def _secondary_trading(m: Any) -> None:
@@ -476,3 +592,4 @@ def update_prices(m: Any) -> None:
     for u in m.utilities:
         p.power_price.setdefault(u.name, m.params.power.base_price)
     p.idle_gw = idle
+    update_funding_outlook(m)

@@ -142,6 +142,17 @@ class Investors(Section):
     revenue_multiple: float = param(12.0, "", "price-to-sales multiple a neutral fundamentalist pays", gt=0)
 
 
+class FundingRounds(Section):
+    """How a firm's new shares are sold to investors (model/markets.py `funding_round`). Vendors
+    join a round only through a `round_participation` deal."""
+
+    investor_appetite: float = param(0.03, "1/month", "share of their cash investors offer a month's rounds at full euphoria", ge=0, le=1)
+    sentiment_floor: float = param(-0.3, "", "sentiment below which no investor joins a round", ge=-1, lt=1)
+    max_dilution: float = param(0.25, "", "largest share of a company one round sells", gt=0, le=1)
+    distressed_haircut: float = param(0.5, "", "share of the round valuation lost when a firm raises to pay what is due this month", ge=0, lt=1)
+    lab_multiple_factor: float = param(2.0, "", "revenue multiple of a lab's round over investors' neutral multiple (growth priced in)", gt=0, le=20)
+
+
 class Outcomes(Section):
     """Thresholds of the outcome classifier (DESIGN.md, 'Outcomes of a run')."""
 
@@ -171,18 +182,28 @@ class Lab(Firm):
     runway_months: int = param(12, "months", "cash runway below which the lab raises money", ge=1, le=120)
     max_revenue_per_gw_month: float = param(1.5, "B$/GW-month", "most AI-services revenue one GW can serve", gt=0)
     opex_share: float = param(0.35, "", "operating costs (staff, sales) as a share of revenue, beyond compute", ge=0, le=5)
+    contract_months: int = param(60, "months", "length of the take-or-pay contracts the lab signs during the run (Oracle-OpenAI: 5 years)", ge=1, le=240)
+    burn_lookahead_months: int = param(3, "months", "contracts starting within this many months count in the burn the lab funds now", ge=0, le=60)
+    burn_lookahead_share: float = param(0.5, "", "share of the rent of those soon-starting contracts counted (clouds rarely deliver a whole contract on its first day)", ge=0, le=1)
 
 
 class Vendor(Firm):
-    annual_revenue: float = param(100.0, "B$/year", "revenue over the last year before start", ge=0)
+    annual_revenue: float = param(100.0, "B$/year", "reported revenue over the year before start; the run's opening history is modelled instead (outside sales plus the modelled clouds' own purchases) and is checked against this figure", ge=0)
     gross_margin: float = param(0.7, "", "gross margin on chips", ge=0, lt=1)
     price_per_gw: float = param(35.0, "B$/GW", "price of a GW of accelerators", gt=0)
     capacity_gw_month: float = param(1.0, "GW/month", "production capacity at start", gt=0)
     capacity_growth: float = param(0.4, "1/year", "highest yearly growth of production capacity", ge=0, le=5)
     financing_share: float = param(0.3, "", "circular exposure (equity, loans, backstops in customers) the vendor accepts, as a share of trailing-12-month revenue", ge=0, le=5)
-    outside_revenue_share: float = param(0.4, "", "share of starting revenue from buyers outside the modelled chain (hyperscalers' own use, other markets); it moves with end-market spending", ge=0, lt=1)
+    financing_cash_floor_months: float = param(6.0, "months of opex", "cash the vendor keeps before it finances customers (vendor loans, equity per GW, round participation)", ge=0, le=60)
     vendor_loan_share: float = param(0.2, "", "share of a cloud's chip purchase the vendor offers to lend", ge=0, le=1)
     vendor_loan_rate: float = param(0.095, "1/year", "rate on vendor loans (OEM financing)", ge=0, le=1)
+    vendor_loan_months: int = param(48, "months", "term of vendor loans made at a purchase, amortised evenly (GPU economic life, about 4 years)", ge=1, le=360)
+    outside_capex: float = param(0.0, "B$/year", "capital spending at start by the vendor's buyers outside the modelled chain (the rest of the industry)", ge=0)
+    outside_capex_share: float = param(0.0, "", "share of that outside capital spending the vendor sells", ge=0, le=1)
+    outside_growth: float = param(0.0, "1/year", "trend growth of outside capital spending", ge=-0.9, le=5)
+    outside_sentiment_elasticity: float = param(0.0, "", "proportional change of outside spending per unit of investor sentiment away from its initial level (financed by the same capital markets)", ge=0, le=5)
+    outside_spread_elasticity: float = param(0.0, "per 1/year", "proportional fall of outside spending per unit of the market-wide credit spread (what an unlevered investment-grade buyer pays: recent defaults, gloom) above its opening level (10 = -10 % per point)", ge=0, le=200)
+    opening_history_months: int = param(24, "months", "months of an unreported burn-in from the opening state whose chain purchases seed the vendor's trailing revenue; the clouds buy in blocks as grid connections arrive, so the window spans a connection cycle", ge=1, le=36)
 
 
 class Cloud(Firm):
@@ -195,6 +216,8 @@ class Cloud(Firm):
     utility: str = param("", "", "name of the utility that powers it; empty = the first one")
     max_backlog_ratio: float = param(5.0, "", "most GW under contract ahead the cloud signs, per GW in its fleet", gt=0)
     spot_buffer: float = param(0.05, "", "idle capacity the cloud keeps for the spot market, as a share of contracts", ge=0, le=1)
+    order_cash_buffer_months: float = param(3.0, "months of fixed costs", "cash the cloud keeps when it pays for chips from its own cash", ge=0, le=60)
+    loan_cash_buffer_months: float = param(6.0, "months of fixed costs", "cash the cloud borrows to hold on top of what it builds", ge=0, le=60)
 
 
 class Utility(Firm):
@@ -256,6 +279,48 @@ class CapacityBackstop(DealBase):
     end_step: int = param(76, "month", "last month of the backstop", ge=0)
 
 
+class RoundParticipation(DealBase):
+    """A vendor's promise to take part in a lab's equity rounds, on stated terms."""
+
+    type: Literal["round_participation"]
+    vendor: str
+    lab: str
+    share: float = param(0.3, "", "share of each round the vendor buys", gt=0, le=1)
+    per_round_cap: float = param(10.0, "B$", "most the vendor puts into one round", gt=0)
+    cap: float = param(30.0, "B$", "most the vendor puts in over all rounds", gt=0)
+    min_sentiment: float = param(-1.0, "", "the vendor joins only rounds raised at sentiment at or above this", ge=-1, le=1)
+    max_valuation: float = param(1e6, "B$", "the vendor joins only rounds priced at or below this pre-money valuation", gt=0)
+    distressed: bool = param(False, "", "whether the vendor joins rounds a lab raises to pay what is due (distressed rounds)")
+    start_step: int = param(0, "month", "first month of the commitment", ge=0)
+    end_step: int = param(1200, "month", "last month of the commitment", ge=0)
+
+
+class Guarantee(DealBase):
+    """The vendor guarantees a customer's loan from investors: off the vendor's balance sheet
+    until the customer defaults, then the vendor pays the lenders up to the guaranteed amount."""
+
+    type: Literal["guarantee"]
+    vendor: str
+    borrower: str
+    amount: float = param(1.0, "B$", "the guaranteed loan from investors, drawn at start", gt=0)
+    cap: float = param(1.0, "B$", "most the vendor pays under the guarantee", gt=0)
+    rate: float = param(0.1, "1/year", "interest rate of the guaranteed loan", ge=0, le=1)
+    months: int = param(60, "months", "term of the guaranteed loan, amortised evenly", ge=1)
+
+
+class FinancingCommitment(DealBase):
+    """A vendor credit line: the customer draws it when short of cash for chip purchases or
+    debt service, up to the committed amount; every draw is a vendor loan on the line's terms."""
+
+    type: Literal["financing_commitment"]
+    vendor: str
+    borrower: str
+    committed: float = param(1.0, "B$", "the line's size", gt=0)
+    drawn: float = param(0.0, "B$", "drawn at start (a vendor loan on the line's terms)", ge=0)
+    rate: float = param(0.1, "1/year", "interest rate on draws", ge=0, le=1)
+    months: int = param(60, "months", "term of each draw, amortised evenly", ge=1)
+
+
 class EquityStake(DealBase):
     type: Literal["equity_stake"]
     holder: str
@@ -264,7 +329,8 @@ class EquityStake(DealBase):
 
 
 Deal = Annotated[
-    Union[TakeOrPay, EquityForDeployment, Warrants, VendorLoanDeal, CapacityBackstop, EquityStake],
+    Union[TakeOrPay, EquityForDeployment, Warrants, VendorLoanDeal, CapacityBackstop, EquityStake, RoundParticipation,
+          Guarantee, FinancingCommitment],
     Field(discriminator="type"),
 ]
 
@@ -289,6 +355,7 @@ class Scenario(Section):
     credit: Credit = Credit()
     sentiment: Sentiment = Sentiment()
     investors: Investors = Investors()
+    funding_rounds: FundingRounds = FundingRounds()
     outcomes: Outcomes = Outcomes()
     labs: dict[str, Lab] = Field(default_factory=lambda: {"Lab": Lab()})
     vendors: dict[str, Vendor] = Field(default_factory=lambda: {"Vendor": Vendor()})
@@ -321,6 +388,12 @@ class Scenario(Section):
                 name = getattr(deal, role, None)
                 if name is not None and name not in firms:
                     raise ValueError(f"deals[{i}].{role}: {name!r} is not an agent of this scenario; expected one of {sorted(firms)}")
+            if isinstance(deal, FinancingCommitment) and deal.drawn > deal.committed:
+                raise ValueError(f"deals[{i}].drawn: {deal.drawn:g} B$ drawn exceeds the {deal.committed:g} B$ committed; "
+                                 f"expected drawn <= committed")
+            if isinstance(deal, (Guarantee, FinancingCommitment)) and deal.borrower not in self.clouds:
+                raise ValueError(f"deals[{i}].borrower: {deal.borrower!r} is not a cloud of this scenario; "
+                                 f"expected one of {sorted(self.clouds)}")
             if isinstance(deal, CapacityBackstop) and deal.end_step < deal.start_step:
                 raise ValueError(f"deals[{i}].end_step: the backstop ends (month {deal.end_step}) before it starts "
                                  f"(month {deal.start_step}); expected end_step >= start_step")
@@ -449,6 +522,9 @@ _DEAL_TYPES = {
     "vendor_loan": VendorLoanDeal,
     "capacity_backstop": CapacityBackstop,
     "equity_stake": EquityStake,
+    "round_participation": RoundParticipation,
+    "guarantee": Guarantee,
+    "financing_commitment": FinancingCommitment,
 }
 
 

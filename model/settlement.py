@@ -29,6 +29,7 @@ from typing import Any
 from model.ledger import ASSET, END_MARKET, LIABILITY, NET_WORTH, REST_OF_WORLD
 from model.accounting import mark_stake
 from model.contracts import CapacityBackstop
+from model.markets import call_guarantees
 from model.setup import end_contract, get_facility
 
 ENERGY_HOURS = 730.0  # hours in a month
@@ -123,12 +124,7 @@ def _organic_revenue(m: Any) -> None:
                       lab.compute_gw * lab.config.max_revenue_per_gw_month)
         ledger.transfer(END_MARKET, lab.name, revenue, "ai_services")
         lab.services_revenue = revenue  # this month's sales, for the costs that scale with them
-    growth = spend / m.params.end_market.initial_spend if m.params.end_market.initial_spend > 0 else 1.0
-    for vendor in m.vendors:
-        if not vendor.defaulted:
-            outside = vendor.config.annual_revenue / 12.0 * vendor.config.outside_revenue_share * growth
-            ledger.transfer(REST_OF_WORLD, vendor.name, outside, "outside_sales")
-            ledger.transfer(vendor.name, REST_OF_WORLD, outside * (1.0 - vendor.config.gross_margin), "cogs")
+    _outside_sales(m)
     for cloud in m.clouds:
         if cloud.defaulted:
             continue
@@ -137,6 +133,27 @@ def _organic_revenue(m: Any) -> None:
         ledger.transfer(REST_OF_WORLD, cloud.name, cloud.config.other_revenue, "other_revenue")
     ledger.transfer(END_MARKET, REST_OF_WORLD, m.end_market.other_spending(ledger.sheets[END_MARKET].cash),
                     "end_market_other_spending")
+
+
+def _outside_sales(m: Any) -> None:
+    """Vendors' sales to buyers outside the modelled chain, paid from the rest of the world:
+    their own driver (the rest of the industry's capital spending), never the AI end market.
+    It is financed in the same capital markets: it moves with sentiment and with the spread an
+    unlevered investment-grade buyer pays (recent defaults, gloom), against their opening levels."""
+    c, s = m.params.credit, m.params.sentiment
+    spread_rule = m.rules["market.credit_spread"]
+
+    def market_spread(default_intensity: float, sentiment: float) -> float:
+        return spread_rule(c.base_spread, 0.0, 1.0, default_intensity, sentiment, c.leverage_spread, c.tenant_spread,
+                           c.default_spread, c.sentiment_spread)
+
+    spread_change = market_spread(m.default_intensity, m.prices.sentiment) - market_spread(0.0, s.initial)
+    sentiment_change = m.prices.sentiment - s.initial
+    for vendor in m.vendors:
+        if not vendor.defaulted:
+            outside = vendor.outside_sales_month(m.steps, sentiment_change, spread_change)
+            m.ledger.transfer(REST_OF_WORLD, vendor.name, outside, "outside_sales")
+            m.ledger.transfer(vendor.name, REST_OF_WORLD, outside * (1.0 - vendor.config.gross_margin), "cogs")
 
 
 # ----------------------------------------------------------------------------- obligations
@@ -323,6 +340,7 @@ def default(m: Any, firm: Any, cause: str) -> None:
     if firm.kind == "cloud":
         _fire_sale(m, firm)
     sell_stakes(m, firm, float("inf"))
+    call_guarantees(m, firm)  # vendor guarantors pay the guaranteed lenders and take over their claim
     claims = _loan_claims(m, firm) + _backlog_claims(m, firm)
     _end_contracts_and_deals(m, firm)
     _pay_estate(m, firm, claims)

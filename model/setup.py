@@ -15,7 +15,8 @@ from agents.cloud_provider import CloudProvider
 from agents.investor import STRATEGIES, Investor
 from agents.power_utility import PowerUtility
 from model import scenario as sc
-from model.contracts import CapacityBackstop, EquityForDeployment, Loan, TakeOrPay, Warrants
+from model.contracts import (CapacityBackstop, EquityForDeployment, FinancingCommitment, Guarantee, Loan, RoundParticipation,
+                             TakeOrPay, Warrants)
 from model.gpus import Fleet
 from model.ledger import ASSET, END_MARKET, LIABILITY
 
@@ -193,6 +194,20 @@ def _open_deal(m: Any, deal: Any) -> None:
     elif isinstance(deal, sc.EquityStake):
         shares = m.registry.outstanding[deal.issuer] * deal.fraction
         _give_shares(m, deal.issuer, deal.holder, shares)
+    elif isinstance(deal, sc.RoundParticipation):
+        m.deals.append(RoundParticipation(deal.vendor, deal.lab, deal.share, deal.per_round_cap, deal.cap, deal.min_sentiment,
+                                          deal.max_valuation, deal.distressed, deal.start_step, deal.end_step))
+    elif isinstance(deal, sc.Guarantee):
+        # the guaranteed loan is investors' (kind "guaranteed", apart from the borrower's other
+        # debt so the guarantee knows which claims it covers); the vendor's books show nothing yet
+        loans = [open_loan(m, "guaranteed", deal.borrower, holder.name, deal.amount / 3.0, deal.rate, deal.months)
+                 for holder in investors_by_cash(m)[:3]]
+        m.deals.append(Guarantee(deal.vendor, deal.borrower, deal.cap, loans))
+    elif isinstance(deal, sc.FinancingCommitment):
+        line = FinancingCommitment(deal.vendor, deal.borrower, deal.committed, deal.rate, deal.months, drawn=deal.drawn)
+        if deal.drawn > 0:
+            open_loan(m, "vendor_loan", deal.borrower, deal.vendor, deal.drawn, deal.rate, deal.months)
+        m.deals.append(line)
 
 
 def _give_shares(m: Any, issuer: str, holder: str, shares: float) -> None:

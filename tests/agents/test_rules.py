@@ -560,6 +560,48 @@ class TestExpansion:
         assert utility.follow_queue(0.0, 0.0, 0.0) == 0.0
 
 
+class TestCommitmentCapacity:
+    def call(self, cash=10.0, revenue=1.0, growth=0.0, horizon=12, owed=5.0, deals=0.0, investors=0.0):
+        return lab.funded_commitments(cash, revenue, growth, horizon, owed, deals, investors)
+
+    def test_flat_revenue_adds_cash_revenue_and_expected_funding_less_what_is_owed(self):
+        assert self.call() == pytest.approx(10.0 + 12.0 - 5.0)
+        assert self.call(deals=30.0, investors=20.0) == pytest.approx(17.0 + 50.0)
+
+    def test_removing_vendor_money_lowers_what_the_lab_can_sign(self):
+        assert self.call(deals=0.0) < self.call(deals=100.0)
+
+    def test_nothing_to_commit_when_obligations_exceed_funding(self):
+        assert self.call(owed=1e3) == 0.0
+
+    def test_growth_counts_capped_at_doubling_a_year(self):
+        assert self.call(growth=0.5) > self.call(growth=0.0)
+        assert self.call(growth=5.0) == pytest.approx(self.call(growth=1.0))
+        assert self.call(growth=-0.9) == pytest.approx(self.call(growth=-0.5))
+
+    def test_unbounded_ignores_funding(self):
+        assert lab.unbounded_commitments(0.0, 0.0, 0.0, 12, 1e3, 0.0, 0.0) == math.inf
+
+
+class TestOutsideSales:
+    def call(self, capex=380.0, share_=0.25, growth=0.2, months=0, ds=0.0, dspread=0.0, es=0.3, ec=5.0):
+        return vendor.capital_markets_capex(capex, share_, growth, months, ds, dspread, es, ec)
+
+    def test_at_the_start_the_vendor_sells_its_share_of_outside_capex(self):
+        assert self.call() == pytest.approx(380.0 * 0.25 / 12.0)
+
+    def test_grows_on_trend(self):
+        assert self.call(months=12) == pytest.approx(self.call() * 1.2)
+
+    def test_falls_with_gloom_and_wider_spreads_never_below_zero(self):
+        assert self.call(ds=-0.5) == pytest.approx(self.call() * 0.85)
+        assert self.call(dspread=0.01) == pytest.approx(self.call() * 0.95)
+        assert self.call(dspread=1.0) == 0.0
+
+    def test_exogenous_trend_ignores_markets(self):
+        assert vendor.exogenous_trend(380.0, 0.25, 0.2, 12, -1.0, 0.05, 0.3, 5.0) == pytest.approx(self.call(months=12))
+
+
 def test_every_registered_rule_is_tested_here():
     """A new rule needs its own plain-number test in this file."""
     from pathlib import Path
