@@ -29,7 +29,10 @@ An experiment file is TOML (see `experiments/phase_diagram.toml`):
 
 Runs are numbered point-major: `run_id = point_id * replications + replication`. Run `i`
 uses `SeedSequence(root_seed, spawn_key=(i,))`, which is exactly `SeedSequence(root_seed).spawn(N)[i]`,
-so any run can be reproduced alone from the two numbers stored with it.
+so any run can be reproduced alone from the two numbers stored with it. With
+`paired_seeds = true` the spawn key is the replication instead, `SeedSequence(root_seed,
+spawn_key=(replication,))`: replication r of every point runs on the same seed, which is how
+`roundtrip compare` pairs its two arms.
 
 Everything here is checked before anything is written: a malformed file, an unknown parameter
 path, an empty range or a value the scenario rejects is an `ExperimentError` naming the file
@@ -67,6 +70,9 @@ class ExperimentSection(_Strict):
     replications: int = Field(1, ge=1, le=100_000)
     root_seed: int = Field(0, ge=0, lt=2**63)
     check_invariants: bool = False
+    # Paired designs (`roundtrip compare`): every point's replication r runs on the same seed,
+    # so the arms of a pair see the same demand path (common random numbers).
+    paired_seeds: bool = False
     fixed: dict[str, Any] = Field(default_factory=dict)
     # Which function runs one scenario. Advanced: lets a test or a researcher swap the model.
     simulator: str = DEFAULT_SIMULATOR
@@ -255,7 +261,11 @@ class Experiment:
             yield self.run(run_id)
 
     def seed(self, run_id: int) -> np.random.SeedSequence:
-        return run_seed(self.root_seed, run_id)
+        return run_seed(self.root_seed, self.seed_key(run_id))
+
+    def seed_key(self, run_id: int) -> int:
+        """The spawn key of run `run_id`'s seed: the run id, or its replication when paired."""
+        return seed_spawn_key(run_id, run_id % self.replications, self.spec.experiment.paired_seeds)
 
     def validate_points(self, limit: int = 2000) -> None:
         """Apply every point's overrides (up to `limit` points) to the base scenario: bad paths and values fail here."""
@@ -293,6 +303,7 @@ class Experiment:
             "keep": self.spec.keep.model_dump(mode="json"),
             "fixed": self.spec.experiment.fixed,
             "check_invariants": self.spec.experiment.check_invariants,
+            "paired_seeds": self.spec.experiment.paired_seeds,
             "scenario": self.spec.experiment.scenario,
             "simulator": self.spec.experiment.simulator,
         }
@@ -308,6 +319,11 @@ class Experiment:
 def run_seed(root_seed: int, run_id: int) -> np.random.SeedSequence:
     """The seed of run `run_id`: child `run_id` of `SeedSequence(root_seed).spawn(...)`."""
     return np.random.SeedSequence(root_seed, spawn_key=(run_id,))
+
+
+def seed_spawn_key(run_id: int, replication: int, paired: bool) -> int:
+    """Which child of the root seed a run draws from: its run id, or its replication when paired."""
+    return replication if paired else run_id
 
 
 def _plain(v: Any) -> Any:
