@@ -13,7 +13,8 @@ An experiment file is TOML (see `experiments/phase_diagram.toml`):
     "meta.steps" = 120
 
     [design]
-    method = "grid"                 # "grid" (full factorial), "lhs" (Latin hypercube), "sobol" (Saltelli, SALib)
+    method = "grid"                 # "grid" (full factorial), "lhs" (Latin hypercube), "sobol" (Saltelli, SALib),
+                                    # "list" (point i takes every parameter's i-th value: explicit arms)
     samples = 64                    # lhs: number of points; sobol: base sample N (N*(2D+2) points)
 
     [[parameters]]
@@ -115,7 +116,7 @@ class Parameter(_Strict):
 
 
 class DesignSection(_Strict):
-    method: Literal["grid", "lhs", "sobol"] = "grid"
+    method: Literal["grid", "lhs", "sobol", "list"] = "grid"
     samples: int | None = Field(None, ge=1, le=10_000_000)
     second_order: bool = False
 
@@ -139,7 +140,13 @@ class ExperimentFile(_Strict):
         reserved = {"run_id", "point_id", "replication", "status", "error", "traceback", "seed_root", "seed_spawn_key", "elapsed_s"}
         if clash := reserved & set(names):
             raise ValueError(f"parameters: name {sorted(clash)[0]!r} is reserved for a results column")
-        if self.design.method == "grid":
+        if self.design.method == "list":
+            lengths = {len(p.values) if p.values is not None else -1 for p in self.parameters}
+            if -1 in lengths or len(lengths) != 1:
+                raise ValueError("design.method = \"list\": every parameter needs `values`, all of the same length (point i takes each one's i-th value)")
+            if self.design.samples is not None:
+                raise ValueError("design.samples: only for lhs and sobol designs (a list's size is its length)")
+        elif self.design.method == "grid":
             for i, p in enumerate(self.parameters):
                 if p.values is None and p.levels is None:
                     raise ValueError(f"parameters[{i}] ({p.path}): a grid needs `levels` or `values`")
@@ -335,7 +342,9 @@ def _plain(v: Any) -> Any:
 def _expand(spec: ExperimentFile) -> np.ndarray:
     params = spec.parameters
     method = spec.design.method
-    if method == "grid":
+    if method == "list":
+        rows = list(zip(*([p.cast(v) if p.numeric and isinstance(v, (int, float)) else v for v in p.values] for p in params)))
+    elif method == "grid":
         axes = []
         for p in params:
             if p.values is not None:
@@ -362,7 +371,8 @@ def _expand(spec: ExperimentFile) -> np.ndarray:
         rows = [tuple(p.cast(x) for p, x in zip(params, row)) for row in matrix]
     out = np.empty((len(rows), len(params)), dtype=object)
     for i, row in enumerate(rows):
-        out[i, :] = row
+        for j, value in enumerate(row):  # one by one: a value may itself be a list (a deals table)
+            out[i, j] = value
     return out
 
 

@@ -118,3 +118,70 @@ def run_overview(series: pd.DataFrame, defaults: Sequence[dict], title: str = ""
     if title:
         fig.suptitle(title)
     return fig
+
+
+# ----------------------------------------------------------------------------- paired comparisons
+
+
+def survival_curves(curves: dict[str, pd.DataFrame], horizon: float, title: str = "time to first default") -> Figure:
+    """Kaplan-Meier curves, one per arm: `curves[label]` has columns month, survival (a step function)."""
+    fig = Figure(figsize=(7, 4.5))
+    ax = fig.add_subplot()
+    for (label, curve), colour in zip(curves.items(), sns.color_palette("deep", len(curves))):
+        month = np.append(curve["month"].to_numpy(dtype=float), horizon)
+        surv = np.append(curve["survival"].to_numpy(dtype=float), curve["survival"].iloc[-1])
+        ax.step(month, surv, where="post", color=colour, lw=2, label=label)
+    ax.axhline(0.5, color="grey", lw=0.8, ls=":")
+    ax.set_xlim(0, horizon)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel("month")
+    ax.set_ylabel("share of runs with no customer default yet")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower left", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def paired_differences(diffs: pd.DataFrame, title: str = "B minus A, same seed") -> Figure:
+    """Per measure, the paired differences (one dot per seed) with their box; `diffs` has measure, difference."""
+    measures = list(dict.fromkeys(diffs["measure"]))
+    fig = Figure(figsize=(3.2 * len(measures), 4.2))
+    axes = fig.subplots(1, len(measures), squeeze=False)[0]
+    for ax, measure in zip(axes, measures):
+        values = diffs.loc[diffs["measure"] == measure, "difference"].dropna()
+        sns.boxplot(y=values, ax=ax, color="lightgrey", showfliers=False, width=0.4)
+        sns.stripplot(y=values, ax=ax, color="tab:blue", size=3, alpha=0.6, jitter=0.15)
+        ax.axhline(0, color="crimson", lw=1)
+        ax.set_title(f"{measure}\nmean {values.mean():.3g}" if len(values) else measure, fontsize=9)
+        ax.set_ylabel("B - A (B$)" if ax is axes[0] else "")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def loss_distributions(values: pd.DataFrame, tail: float = 0.1) -> Figure:
+    """Per measure, the empirical distribution of each arm with its 90th percentile marked.
+
+    `values` has columns measure, arm, value (one row per run).
+    """
+    measures = list(dict.fromkeys(values["measure"]))
+    fig = Figure(figsize=(3.6 * len(measures), 3.8))
+    axes = fig.subplots(1, len(measures), squeeze=False)[0]
+    arms = list(dict.fromkeys(values["arm"]))
+    colours = dict(zip(arms, sns.color_palette("deep", len(arms))))
+    for ax, measure in zip(axes, measures):
+        part = values[values["measure"] == measure].dropna(subset=["value"])
+        for arm in arms:
+            v = part.loc[part["arm"] == arm, "value"]
+            if v.empty:
+                continue
+            sns.ecdfplot(x=v, ax=ax, color=colours[arm], label=arm, lw=1.8)
+            ax.axvline(v.quantile(1 - tail), color=colours[arm], ls="--", lw=1)
+        ax.set_title(f"{measure} (dashed: {1 - tail:.0%} quantile)", fontsize=9)
+        ax.set_xlabel("B$")
+        ax.set_ylabel("share of runs at or below" if ax is axes[0] else "")
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    return fig
