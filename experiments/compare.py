@@ -166,8 +166,9 @@ def paired_difference(a: np.ndarray, b: np.ndarray) -> dict[str, Any]:
         return out
     d = b - a
     out.update(a_mean=float(a.mean()), b_mean=float(b.mean()), diff=float(d.mean()))
-    if np.all(d == d[0]):  # no spread: the difference is known exactly (a scenario against itself: 0)
-        out.update(ci_low=float(d[0]), ci_high=float(d[0]), p_value=1.0 if d[0] == 0 else None)
+    if np.ptp(d) <= 1e-12 * max(1.0, float(np.abs(d).max())):
+        # no spread (beyond rounding): the difference is known exactly; a scenario against itself gives 0
+        out.update(ci_low=float(d.mean()), ci_high=float(d.mean()), p_value=1.0 if d.mean() == 0 else None)
     elif n >= 2:
         test = stats.ttest_1samp(d, 0.0)
         ci = test.confidence_interval(0.95)

@@ -150,7 +150,9 @@ def paired_differences(diffs: pd.DataFrame, title: str = "B minus A, same seed")
     axes = fig.subplots(1, len(measures), squeeze=False)[0]
     for ax, measure in zip(axes, measures):
         values = diffs.loc[diffs["measure"] == measure, "difference"].dropna()
-        sns.boxplot(y=values, ax=ax, color="lightgrey", showfliers=False, width=0.4)
+        if len(values):
+            ax.boxplot(values, positions=[0], widths=0.4, showfliers=False, patch_artist=True,
+                       boxprops={"facecolor": "lightgrey"}, medianprops={"color": "black"})
         sns.stripplot(y=values, ax=ax, color="tab:blue", size=3, alpha=0.6, jitter=0.15)
         ax.axhline(0, color="crimson", lw=1)
         ax.set_title(f"{measure}\nmean {values.mean():.3g}" if len(values) else measure, fontsize=9)
