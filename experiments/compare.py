@@ -98,10 +98,10 @@ def comparison_toml(a: str, b: str | None, sets: list[str], seeds: int, steps: i
         "description": f"paired comparison: {label_a} (arm 0) vs {label_b} (arm 1), {seeds} seeds, {steps} months",
         "scenario": ref,
         "replications": seeds,
+        "steps": steps,
         "root_seed": root_seed,
         "paired_seeds": True,
         "check_invariants": False,
-        "fixed": {"meta.steps": steps},
     }
     if simulator:
         experiment["simulator"] = simulator
@@ -233,7 +233,8 @@ def compare_results(directory: str | Path) -> dict[str, Any]:
     a, b, info = paired_frame(directory)
     manifest = info["manifest"]
     labels = next(p["values"] for p in manifest["design"]["parameters"] if p["name"] == "arm")
-    horizon = float(manifest["design"]["fixed"].get("meta.steps") or (a["steps"].max() if "steps" in a and len(a) else 0))
+    design = manifest["design"]
+    horizon = float(design.get("steps") or design["fixed"].get("meta.steps") or (a["steps"].max() if "steps" in a and len(a) else 0))
     rows = []
     for name in measures_present(a):
         va = pd.to_numeric(a[name], errors="coerce").to_numpy(dtype=float)

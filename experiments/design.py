@@ -6,11 +6,12 @@ An experiment file is TOML (see `experiments/phase_diagram.toml`):
     name = "phase_diagram"
     scenario = "baseline"           # a bundled scenario name or a path (relative to this file)
     replications = 10               # seeds per parameter point
+    steps = 180                     # months per run (default: the scenario's meta.steps)
     root_seed = 20260101            # every run's seed is spawned from this one number
     check_invariants = false        # accounting checks cost time; sweeps switch them off
 
     [experiment.fixed]              # overrides applied to every run (dotted scenario paths)
-    "meta.steps" = 120
+    "credit.base_spread" = 0.02
 
     [design]
     method = "grid"                 # "grid" (full factorial), "lhs" (Latin hypercube), "sobol" (Saltelli, SALib),
@@ -69,6 +70,10 @@ class ExperimentSection(_Strict):
     description: str = ""
     scenario: str = "baseline"
     replications: int = Field(1, ge=1, le=100_000)
+    # The horizon of every run, months; None keeps the scenario's meta.steps. Written here (not
+    # hidden in `fixed`) because it decides answers: a bust that circularity postpones falls
+    # after month 120 (docs/experiments.md).
+    steps: int | None = Field(None, ge=1, le=1200)
     root_seed: int = Field(0, ge=0, lt=2**63)
     check_invariants: bool = False
     # Paired designs (`roundtrip compare`): every point's replication r runs on the same seed,
@@ -134,6 +139,8 @@ class ExperimentFile(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> "ExperimentFile":
+        if self.experiment.steps is not None and "meta.steps" in self.experiment.fixed:
+            raise ValueError("experiment.steps and experiment.fixed.\"meta.steps\" both set the horizon; keep one")
         names = [p.name for p in self.parameters]
         if len(set(names)) != len(names):
             raise ValueError(f"parameters: names must be unique, got {names}")
@@ -213,6 +220,8 @@ class Experiment:
         from model.scenario import load_scenario
 
         fixed = dict(self.spec.experiment.fixed)
+        if self.spec.experiment.steps is not None:
+            fixed["meta.steps"] = self.spec.experiment.steps
         fixed.setdefault("check_invariants", self.spec.experiment.check_invariants)
         try:
             return load_scenario(self._scenario_ref(), overrides=fixed)
@@ -309,6 +318,7 @@ class Experiment:
             "run_numbering": "run_id = point_id * replications + replication",
             "keep": self.spec.keep.model_dump(mode="json"),
             "fixed": self.spec.experiment.fixed,
+            "steps": self.spec.experiment.steps,
             "check_invariants": self.spec.experiment.check_invariants,
             "paired_seeds": self.spec.experiment.paired_seeds,
             "scenario": self.spec.experiment.scenario,

@@ -233,3 +233,27 @@ def test_bad_input_is_one_line_and_status_2(capsys, tmp_path):
     assert main(["compare", "baseline", "--set", "vendors.*.no_such_key=1", "--out", str(tmp_path / "y")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 2 and "no_such_key" in err[1]
+
+
+# ----------------------------------------------------------------------------- the horizon
+
+
+def test_bundled_experiments_and_compare_run_180_months_and_run_keeps_the_scenarios():
+    from experiments.commands.compare import DEFAULT_STEPS
+    from experiments.design import DEFAULT_EXPERIMENT
+
+    assert DEFAULT_STEPS == 180
+    for path in DEFAULT_EXPERIMENT.parent.glob("*.toml"):
+        assert load_experiment(path, check_points=False).base_scenario.meta.steps == 180, path
+    from experiments.cli import build_parser
+
+    assert build_parser().parse_args(["run"]).steps is None  # `run` keeps the scenario's own horizon
+
+
+def test_an_experiment_states_its_horizon_once(tmp_path, scenario):
+    path = _experiment(tmp_path, scenario, paired=False)
+    path.write_text(path.read_text().replace("replications = 3", "replications = 3\nsteps = 36"))
+    assert load_experiment(path).base_scenario.meta.steps == 36
+    path.write_text(path.read_text().replace("[design]", '[experiment.fixed]\n"meta.steps" = 12\n[design]'))
+    with pytest.raises(ExperimentError, match="both set the horizon"):
+        load_experiment(path)
