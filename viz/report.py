@@ -23,20 +23,37 @@ def collapse_heatmap(
     y_label: str,
     markers: Sequence[tuple[float, str]] = (),
     title: str = "P(collapse)",
+    intervals: tuple[pd.DataFrame, pd.DataFrame] | None = None,
 ) -> Figure:
     """P(collapse) per cell: `grid` has y values as rows (top = highest) and x values as columns.
 
+    `intervals` (low, high), grids shaped like `grid`, are written under each cell's value.
     `markers` are vertical reference lines at x values (e.g. Lucent's 24 % circularity); a
     seaborn heatmap's axis counts cells, so each marker is placed by interpolating between the
     cell centres.
     """
     fig = Figure(figsize=(8.5, 6.5))
     ax = fig.add_subplot()
+    small = grid.shape[0] * grid.shape[1] <= 144
+    annot: bool | np.ndarray = small
+    if small and intervals is not None:
+        low, high = (i.reindex(index=grid.index, columns=grid.columns) for i in intervals)
+        annot = np.vectorize(lambda p, lo, hi: "" if np.isnan(p) else f"{p:.1f}\n{lo:.1f}-{hi:.1f}")(grid.to_numpy(dtype=float),
+                                                                                                  low.to_numpy(dtype=float), high.to_numpy(dtype=float))
     sns.heatmap(
-        grid, ax=ax, vmin=0, vmax=1, cmap="rocket_r", annot=grid.shape[0] * grid.shape[1] <= 144,
-        fmt=".1f", annot_kws={"size": 7}, cbar_kws={"label": "P(collapse)"},
+        grid, ax=ax, vmin=0, vmax=1, cmap="rocket_r", annot=annot, fmt="" if isinstance(annot, np.ndarray) else ".1f",
+        annot_kws={"size": 6 if isinstance(annot, np.ndarray) else 7}, cbar_kws={"label": "P(collapse)"},
         xticklabels=[f"{v:.2g}" for v in grid.columns], yticklabels=[f"{v:.2g}" for v in grid.index],
     )
+    _mark_columns(ax, grid, markers)
+    ax.set_xlabel(x_label)
+    ax.set_ylabel(y_label)
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def _mark_columns(ax, grid: pd.DataFrame, markers: Sequence[tuple[float, str]]) -> None:
     xs = np.asarray(grid.columns, dtype=float)
     centres = np.arange(len(xs)) + 0.5
     for value, label in markers:
@@ -46,9 +63,30 @@ def collapse_heatmap(
         ax.axvline(pos, color="tab:cyan", lw=2, ls="--")
         ax.text(pos + 0.06, grid.shape[0] - 0.15, f"{label} ({value:.0%})", rotation=90, ha="left", va="bottom",
                 color="black", fontsize=8, bbox={"facecolor": "white", "alpha": 0.8, "lw": 0, "pad": 1.5})
-    ax.set_xlabel(x_label)
-    ax.set_ylabel(y_label)
-    ax.set_title(title)
+
+
+def severity_heatmaps(
+    panels: Sequence[tuple[str, pd.DataFrame]],
+    x_label: str,
+    y_label: str,
+    markers: Sequence[tuple[float, str]] = (),
+) -> Figure:
+    """One heatmap per severity measure (title, grid), grids shaped like `collapse_heatmap`'s.
+
+    Blank cells are undefined (e.g. fewer than half the runs defaulted within the horizon).
+    """
+    fig = Figure(figsize=(7.5 * len(panels), 6.5))
+    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    for ax, (title, grid) in zip(axes, panels):
+        values = grid.to_numpy(dtype=float)
+        small = grid.shape[0] * grid.shape[1] <= 144
+        annot = np.vectorize(lambda v: "" if np.isnan(v) else (f"{v:.0f}" if abs(v) >= 10 else f"{v:.2g}"))(values) if small else False
+        sns.heatmap(grid, ax=ax, cmap="mako_r", annot=annot, fmt="", annot_kws={"size": 7}, cbar_kws={"label": title},
+                    xticklabels=[f"{v:.2g}" for v in grid.columns], yticklabels=[f"{v:.2g}" for v in grid.index])
+        _mark_columns(ax, grid, markers)
+        ax.set_xlabel(x_label)
+        ax.set_ylabel(y_label)
+        ax.set_title(title, fontsize=10)
     fig.tight_layout()
     return fig
 
