@@ -86,6 +86,11 @@ def comparison_toml(a: str, b: str | None, sets: list[str], seeds: int, steps: i
     scenario_b = load_scenario(b, dict(parse_assignment(s) for s in sets)).with_overrides(fixed, source="compare")
     dump_a, dump_b = scenario_a.model_dump(mode="json"), scenario_b.model_dump(mode="json")
     patch = scenario_patch(dump_a, dump_b)
+    if scenario_a.with_overrides(patch, source="compare").model_dump(mode="json") != dump_b:
+        from model.errors import ExperimentError
+
+        raise ExperimentError(f"compare {a} {b}: replacing the sections {sorted(patch)} of A does not give B; "
+                              "expected two scenarios of the same schema")
     label_a, label_b = arm_label(a, []), arm_label(b, sets)
     if label_a == label_b:
         label_a, label_b = f"A: {label_a}", f"B: {label_b}"
