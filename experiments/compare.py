@@ -147,7 +147,8 @@ def paired_frame(directory: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, dic
 def measures_present(a: pd.DataFrame) -> list[str]:
     sectors = sorted(c for c in a.columns if c.startswith(("losses_", "capital_lost_")) and c != "capital_lost_at_cost")
     names = [m for m in (*SEVERITY_MEASURES, *OTHER_MEASURES, *sectors) if m in a.columns]
-    return [m for m in dict.fromkeys(names) if pd.api.types.is_numeric_dtype(pd.to_numeric(a[m], errors="coerce"))]
+    # numbers only: an object-valued key (a dict stored as text) is no measure to difference
+    return [m for m in dict.fromkeys(names) if pd.api.types.is_numeric_dtype(a[m])]
 
 
 def tail_stats(values: np.ndarray) -> tuple[float | None, float | None]:
