@@ -147,8 +147,16 @@ def paired_frame(directory: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, dic
 def measures_present(a: pd.DataFrame) -> list[str]:
     sectors = sorted(c for c in a.columns if c.startswith(("losses_", "capital_lost_")) and c != "capital_lost_at_cost")
     names = [m for m in (*SEVERITY_MEASURES, *OTHER_MEASURES, *sectors) if m in a.columns]
-    # numbers only: an object-valued key (a dict stored as text) is no measure to difference
-    return [m for m in dict.fromkeys(names) if pd.api.types.is_numeric_dtype(a[m])]
+    return [m for m in dict.fromkeys(names) if _numeric(a[m])]
+
+
+def _numeric(column: pd.Series) -> bool:
+    """Numbers, or nulls (a key that is null in every run, like `first_default_step` with no
+    default); an object-valued key (a dict stored as text) is no measure to difference."""
+    if pd.api.types.is_numeric_dtype(column):
+        return True
+    present = column.dropna()
+    return len(present) == 0 or pd.to_numeric(present, errors="coerce").notna().all()
 
 
 def tail_stats(values: np.ndarray) -> tuple[float | None, float | None]:
