@@ -3,8 +3,8 @@
 The comparison is an ordinary experiment, so it runs, resumes and records failures like any
 sweep: its base scenario is A, its design is a `list` of two points (arms) and its seeds are
 paired (`paired_seeds = true`: replication r of both arms draws from one seed, so both see the
-same demand path, REVIEW.md question 2). Arm 0 changes nothing; arm 1 replaces every top-level
-section in which B differs from A (`deals`, `vendors`, ...). The generated experiment file is
+same demand path, REVIEW.md question 2). Arm 0 is A (its `meta` renamed to the arm's label);
+arm 1 replaces every top-level section in which B differs from A (`deals`, `vendors`, ...). The generated experiment file is
 data and is kept in the results folder, so `experiments.runner.rerun` reproduces any run.
 
 The statistics read the results folder (never the runner's memory) and use well-kept
@@ -94,9 +94,11 @@ def comparison_toml(a: str, b: str | None, sets: list[str], seeds: int, steps: i
     label_a, label_b = arm_label(a, []), arm_label(b, sets)
     if label_a == label_b:
         label_a, label_b = f"A: {label_a}", f"B: {label_b}"
-    parameters = [{"path": key, "name": f"arm_{key}", "values": [dump_a[key], value]} for key, value in patch.items()]
-    # the arm's label goes last: meta.name is set after a replaced `meta` section
-    parameters.append({"path": "meta.name", "name": "arm", "values": [label_a, label_b]})
+    # The arm is the `meta` section, named by its label (meta is descriptive: name, dates, horizon);
+    # every other section in which B differs is a parameter of its own. No two paths overlap.
+    arm = {"path": "meta", "name": "arm", "values": [dict(dump_a["meta"], name=label_a), dict(dump_b["meta"], name=label_b)]}
+    parameters = [arm] + [{"path": key, "name": f"arm_{key}", "values": [dump_a[key], value]}
+                          for key, value in patch.items() if key != "meta"]
     ref = a if not Path(a).suffix == ".toml" else str(resolve_scenario_path(a).resolve())
     experiment = {
         "name": experiment_name(label_a, label_b),
@@ -246,7 +248,7 @@ def compare_results(directory: str | Path) -> dict[str, Any]:
     """Every statistic of a comparison folder, as plain data (NaN already turned into None)."""
     a, b, info = paired_frame(directory)
     manifest = info["manifest"]
-    labels = next(p["values"] for p in manifest["design"]["parameters"] if p["name"] == "arm")
+    labels = [meta["name"] for meta in next(p["values"] for p in manifest["design"]["parameters"] if p["name"] == "arm")]
     design = manifest["design"]
     horizon = float(design.get("steps") or design["fixed"].get("meta.steps") or (a["steps"].max() if "steps" in a and len(a) else 0))
     rows = []

@@ -215,7 +215,7 @@ def test_any_run_of_a_comparison_can_be_rerun_alone_from_its_folder(scenario, tm
     runs = load_results(out_dir).set_index("run_id")
     again = rerun(out_dir, 4)  # arm B, replication 1
     assert again.summary["capital_lost_at_cost"] == runs.loc[4, "capital_lost_at_cost"]
-    assert runs.loc[4, "arm"].endswith("financing_share=0.8") and runs.loc[4, "seed_spawn_key"] == 1
+    assert json.loads(runs.loc[4, "arm"])["name"].endswith("financing_share=0.8") and runs.loc[4, "seed_spawn_key"] == 1
 
 
 def test_failed_runs_are_recorded_and_leave_the_statistics_undefined(scenario, tmp_path, capsys):
