@@ -156,8 +156,9 @@ class FundingRounds(Section):
 class Outcomes(Section):
     """Thresholds of the outcome classifier (DESIGN.md, 'Outcomes of a run')."""
 
-    revenue_drawdown: float = param(0.5, "", "vendor trailing-12-month revenue fall from peak that counts as collapse", gt=0, le=1)
-    equity_drawdown: float = param(0.8, "", "vendor market-value fall from peak that counts as collapse", gt=0, le=1)
+    revenue_drawdown: float = param(0.5, "", "after a customer default, vendor trailing-12-month revenue fall below its pre-default peak that counts as collapse", gt=0, le=1)
+    persistence_months: int = param(12, "months", "how long the revenue fall must last, counted from the default on; shorter is a correction (or pending at the horizon)", ge=1, le=240)
+    equity_drawdown: float = param(0.8, "", "after a customer default, vendor market-value fall from its peak that counts as collapse", gt=0, le=1)
     stable_revenue_band: float = param(0.2, "", "vendor revenue within this share of its peak at the end counts as near the peak", ge=0, le=1)
 
 
