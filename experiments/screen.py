@@ -224,7 +224,7 @@ def _toml_str(text: str) -> str:
 
 
 def _toml_num(v: float, is_int: bool) -> str:
-    return str(int(v)) if is_int else repr(float(v))
+    return str(int(v)) if is_int else repr(float(f"{v:.12g}"))  # 0.225, not 0.22499999999999998
 
 
 def experiment_toml(screen: Screen, name: str | None = None, trajectories: int = DEFAULT_TRAJECTORIES,

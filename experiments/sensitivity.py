@@ -313,8 +313,12 @@ def prim_box(x: pd.DataFrame, y: np.ndarray, min_coverage: float = 0.5, peel_alp
     from ema_workbench.analysis import prim
     from ema_workbench.analysis.scenario_discovery_util import _determine_restricted_dims
 
-    finder = prim.Prim(x.astype(float), y.astype(float), peel_alpha=peel_alpha, mass_min=mass_min)
-    box = finder.find_box()
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pandas deprecations inside EMA Workbench, not ours to fix
+        finder = prim.Prim(x.astype(float), y.astype(float), peel_alpha=peel_alpha, mass_min=mass_min)
+        box = finder.find_box()
     trajectory = box.peeling_trajectory[["coverage", "density", "mass", "res_dim", "n"]].reset_index(drop=True)
     chosen = choose_box(trajectory, min_coverage)
     lims = box.box_lims[chosen]
