@@ -260,3 +260,18 @@ def test_reading_keeps_only_the_columns_it_needs(sobol_folder, monkeypatch):
     assert not any("/series/" in path for path, _ in asked)
     assert runs.n_ok == 2560 and math.isclose(np.nanmean(runs.collapse), np.mean(runs.collapse))
     assert P_COLLAPSE == "p_collapse"
+
+
+def test_morris_design_moves_one_parameter_per_step(tmp_path):
+    (tmp_path / "scen.toml").write_text('[meta]\nname = "tiny"\nsteps = 12\n')
+    text = ISHIGAMI_EXPERIMENT.format(method="morris", samples=5).replace("ishigami_model:simulate", "fake_model:simulate")
+    text += ('\n[[parameters]]\npath = "end_market.annual_growth"\nlow = 0.0\nhigh = 0.6\n'
+             '\n[[parameters]]\npath = "gpus.build_lead_months"\nlow = 6\nhigh = 18\ntype = "int"\n'
+             '\n[[parameters]]\npath = "end_market.volatility"\nlow = 0.1\nhigh = 0.3\n')
+    (tmp_path / "m.toml").write_text(text)
+    experiment = load_experiment(tmp_path / "m.toml")
+    assert experiment.n_points == 5 * (3 + 1)
+    values = experiment.design_frame().drop(columns="point_id").to_numpy(float).reshape(5, 4, 3)
+    moved = (np.diff(values, axis=1) != 0).sum(axis=2)
+    assert (moved == 1).all()  # each step of a trajectory moves exactly one parameter
+    assert set(values[:, :, 1].ravel()) <= {6, 10, 14, 18}  # the integer parameter on its four levels
