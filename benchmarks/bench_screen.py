@@ -58,39 +58,38 @@ def ranking_stability(directory: Path, top: int = 10) -> list[dict]:
     """mu* rankings from the first half of the trajectories against all of them, and half against half."""
     import numpy as np
     import pandas as pd
-    from SALib.analyze import morris
+    from SALib.util import _compute_delta
 
     from experiments.design import MORRIS_LEVELS
-    from experiments.sensitivity import _design_matrix, _problem, measure_names, point_means, read_runs, spearman_top
+    from experiments.sensitivity import _design_matrix, elementary_effects, measure_names, point_means, read_runs, spearman_top
 
     runs = read_runs(directory)
     points = point_means(runs).sort_values("point_id")
     X = _design_matrix(directory)
-    problem = _problem(runs.parameters)
-    size = problem["num_vars"] + 1
-    n_traj = len(X) // size
+    names = [p["name"] for p in runs.parameters]
+    size = len(names) + 1
     rows = []
     for measure in measure_names(runs):
         y = points[measure].to_numpy(float)
-        complete = np.flatnonzero(np.isfinite(y.reshape(n_traj, size)).all(axis=1))
-        if len(complete) < 4:
+        ee = elementary_effects(X, y, len(names), _compute_delta(MORRIS_LEVELS))
+        started = np.flatnonzero(np.isfinite(ee).any(axis=1))  # trajectories with at least one effect on disk
+        if len(started) < 4:
             continue
-        half = len(complete) // 2
+        half = len(started) // 2
 
         def mu_star(trajs):
-            keep = (trajs[:, None] * size + np.arange(size)).ravel()
-            si = morris.analyze(problem, X[keep], y[keep], num_resamples=10, num_levels=MORRIS_LEVELS, seed=1)
-            return pd.Series(si["mu_star"], index=problem["names"])
+            return pd.Series(np.nanmean(np.abs(ee[trajs]), axis=0), index=names).fillna(0.0)
 
-        first, second, whole = mu_star(complete[:half]), mu_star(complete[half:2 * half]), mu_star(complete)
-        top_whole = set(whole.sort_values(ascending=False).index[:top])
+        first, second, whole = mu_star(started[:half]), mu_star(started[half:2 * half]), mu_star(started)
+        def top_set(s):
+            return set(s.sort_values(ascending=False).index[:top])
+
         rows.append({
-            "measure": measure, "trajectories": len(complete),
+            "measure": measure, "trajectories": len(started), "points_per_trajectory": size,
             "spearman_half_vs_all": round(spearman_top(first, whole, top), 3),
-            "top10_shared_half_vs_all": len(top_whole & set(first.sort_values(ascending=False).index[:top])),
+            "top10_shared_half_vs_all": len(top_set(whole) & top_set(first)),
             "spearman_half_vs_half": round(spearman_top(first, second, top), 3),
-            "top10_shared_half_vs_half": len(set(first.sort_values(ascending=False).index[:top])
-                                             & set(second.sort_values(ascending=False).index[:top])),
+            "top10_shared_half_vs_half": len(top_set(first) & top_set(second)),
             "top3": list(whole.sort_values(ascending=False).index[:3]),
         })
     return rows

@@ -287,7 +287,7 @@ def write_html_report(result: Analysis, top: int = 10) -> Path:
             if part.empty:
                 continue
             page.figure(morris_figure(result.morris, measure, top), f"morris_{measure}", f"Morris indices of {label(measure)}")
-            page.table(part.head(top)[["rank", "parameter", "mu_star", "mu_star_conf", "mu", "sigma", "sigma_conf", "trajectories"]])
+            page.table(part.head(top)[["rank", "parameter", "mu_star", "mu_star_conf", "mu", "sigma", "sigma_conf", "effects", "trajectories"]])
     if result.sobol is not None and not result.sobol.empty:
         page.h(2, "Sobol indices")
         page.p("S1: the share of the measure's variance due to the parameter alone; ST: including all its "

@@ -5,9 +5,10 @@ parts one at a time and keeping only the few columns the analysis needs (point, 
 outcome, the severity measures), so the memory for a folder of 100,000 runs is a few arrays
 of 100,000 numbers, never the table and never the time series.
 
-- Morris elementary effects (SALib) for Morris designs: mu* (mean absolute effect, the
-  importance), sigma (spread: interactions and non-linearity), each with a bootstrap 95 %
-  half-width over the trajectories.
+- Morris elementary effects for Morris designs (SALib's design and step; the effects are
+  computed here step by step, so a failed run costs its two steps, not its whole trajectory):
+  mu* (mean absolute effect, the importance), sigma (spread: interactions and non-linearity),
+  each with a bootstrap 95 % half-width over the trajectories.
 - Sobol first-order and total indices with bootstrap intervals (SALib) for Sobol designs.
 - Scenario discovery for any design: PRIM (EMA Workbench) on the collapse indicator, the
   peeling trajectory (coverage against density) and the box it picks, and extra-trees feature
@@ -23,6 +24,7 @@ together.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -180,45 +182,61 @@ def _design_matrix(directory: Path) -> np.ndarray:
     return sample_matrix(experiment.spec)
 
 
+def elementary_effects(X: np.ndarray, y: np.ndarray, n_vars: int, delta: float) -> np.ndarray:
+    """Morris elementary effects, one per (trajectory, parameter); nan where a step lost a run.
+
+    Each step of a trajectory moves one parameter by +/- delta of its range (SALib's design);
+    the effect is the change of y over that step divided by delta, signed by the direction of
+    the move. On complete trajectories this is exactly what SALib.analyze.morris computes
+    (tests/experiments/test_sensitivity.py checks it); unlike SALib, a step whose two runs both
+    finished still counts when another step of its trajectory failed.
+    """
+    size = n_vars + 1
+    n_traj = len(X) // size
+    Xt, yt = X[: n_traj * size].reshape(n_traj, size, n_vars), y[: n_traj * size].reshape(n_traj, size)
+    dX = np.diff(Xt, axis=1)  # (traj, steps, vars): one non-zero per step
+    moved = np.abs(dX).argmax(axis=2)  # (traj, steps)
+    sign = np.sign(np.take_along_axis(dX, moved[..., None], axis=2)[..., 0])
+    dy = np.diff(yt, axis=1)
+    ee = np.full((n_traj, n_vars), np.nan)
+    rows = np.repeat(np.arange(n_traj), n_vars)
+    ee[rows, moved.ravel()] = (sign * dy / delta).ravel()
+    return ee
+
+
 def morris_indices(directory: str | Path, points: pd.DataFrame, measures: list[str], parameters: list[dict[str, Any]],
                    resamples: int = 1000, seed: int = 0) -> pd.DataFrame:
-    """mu*, mu, sigma with bootstrap 95 % half-widths per (measure, parameter).
+    """mu*, mu, sigma with bootstrap 95 % half-widths (over trajectories) per (measure, parameter).
 
-    A trajectory with a point that has no finished run is left out (the estimator needs the
-    whole trajectory); `trajectories` says how many were used.
+    `effects` says how many elementary effects each index rests on: the trajectories, less the
+    steps that lost a run (a failed run, or a point with no finished run yet).
     """
-    from SALib.analyze import morris
-    from SALib.analyze.morris import _compute_elementary_effects, _compute_delta
+    from SALib.util import _compute_delta
 
     from experiments.design import MORRIS_LEVELS
 
     X = _design_matrix(Path(directory))
-    problem = _problem(parameters)
-    d = problem["num_vars"]
-    size = d + 1
-    n_traj = len(X) // size
+    names = [p["name"] for p in parameters]
     delta = _compute_delta(MORRIS_LEVELS)
     rng = np.random.default_rng(seed)
     rows = []
     for name in measures:
         y = points.sort_values("point_id")[name].to_numpy(float)
-        complete = np.isfinite(y.reshape(n_traj, size)).all(axis=1)
-        if complete.sum() < 2:
+        ee = elementary_effects(X, y, len(names), delta)  # (trajectories, parameters)
+        counts = np.isfinite(ee).sum(axis=0)
+        if counts.min() < 2:
             continue
-        keep = np.repeat(complete, size)
-        Xk, yk = X[keep], y[keep]
-        si = morris.analyze(problem, Xk, yk, num_resamples=resamples, conf_level=0.95, num_levels=MORRIS_LEVELS,
-                            seed=int(rng.integers(2**31)))
-        # The same effects SALib used, one per (parameter, trajectory), to bootstrap sigma as well.
-        ee = _compute_elementary_effects(Xk, yk, size, delta)  # (d, trajectories)
-        r = ee.shape[1]
-        picks = rng.integers(0, r, size=(min(resamples, 400), r))
-        boot_sigma = np.array([np.std(ee[:, idx], axis=1, ddof=1) for idx in picks])
-        sigma_conf = Z95 * boot_sigma.std(axis=0, ddof=1)
-        for i, pname in enumerate(problem["names"]):
-            rows.append({"measure": name, "parameter": pname, "mu_star": float(si["mu_star"][i]),
-                         "mu_star_conf": float(si["mu_star_conf"][i]), "mu": float(si["mu"][i]),
-                         "sigma": float(si["sigma"][i]), "sigma_conf": float(sigma_conf[i]), "trajectories": int(r)})
+        mu_star, mu, sigma = np.nanmean(np.abs(ee), axis=0), np.nanmean(ee, axis=0), np.nanstd(ee, axis=0, ddof=1)
+        picks = rng.integers(0, len(ee), size=(resamples, len(ee)))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a resample may miss every effect of a parameter
+            boot_mu_star = np.array([np.nanmean(np.abs(ee[idx]), axis=0) for idx in picks])
+            boot_sigma = np.array([np.nanstd(ee[idx], axis=0, ddof=1) for idx in picks])
+            mu_star_conf, sigma_conf = Z95 * np.nanstd(boot_mu_star, axis=0, ddof=1), Z95 * np.nanstd(boot_sigma, axis=0, ddof=1)
+        for i, pname in enumerate(names):
+            rows.append({"measure": name, "parameter": pname, "mu_star": float(mu_star[i]), "mu_star_conf": float(mu_star_conf[i]),
+                         "mu": float(mu[i]), "sigma": float(sigma[i]), "sigma_conf": float(sigma_conf[i]),
+                         "effects": int(counts[i]), "trajectories": int(len(ee))})
     table = pd.DataFrame(rows)
     if not table.empty:
         table["rank"] = table.groupby("measure")["mu_star"].rank(ascending=False, method="first").astype(int)
@@ -432,7 +450,8 @@ def format_summary(result: Analysis, top: int = 10) -> str:
             part = result.morris[result.morris["measure"] == measure].head(top)
             if part.empty:
                 continue
-            lines.append(f"\nMorris, {measure} ({int(part['trajectories'].iloc[0])} trajectories): mu* +/- 95% | sigma +/- 95%")
+            lines.append(f"\nMorris, {measure} ({int(part['trajectories'].iloc[0])} trajectories, "
+                         f"{int(part['effects'].min())}-{int(part['effects'].max())} effects per parameter): mu* +/- 95% | sigma +/- 95%")
             for _, r in part.iterrows():
                 lines.append(f"  {r['rank']:>3}. {r['parameter']:<42} {r['mu_star']:10.4g} +/- {r['mu_star_conf']:<9.3g} "
                              f"{r['sigma']:10.4g} +/- {r['sigma_conf']:.3g}")

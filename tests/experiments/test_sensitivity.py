@@ -103,12 +103,30 @@ def test_morris_recovers_ishigami_effects(morris_folder):
     assert table.loc["x2", "mu_star"] == pytest.approx(exact[1], rel=1e-9)
     assert abs(table.loc["x2", "mu"]) < 0.3 * exact[1]
     assert table.loc["x3", "sigma"] > 1 and table.loc["x1", "sigma"] > 1  # x1 and x3 interact
-    assert (table["trajectories"] == 200).all()
+    assert (table["trajectories"] == 200).all() and (table["effects"] == 200).all()
     # the very numbers SALib gives on the design and the simulator's outputs, evaluated directly
     X = sample_matrix(load_experiment(morris_folder / "experiment.toml", check_points=False).spec)
     y = ishigami(*to_angle(X.T))
     direct = morris.analyze({"num_vars": 3, "names": ["x1", "x2", "x3"], "bounds": [[0, 1]] * 3}, X, y, num_resamples=10)
     assert table["mu_star"].to_numpy() == pytest.approx(direct["mu_star"], rel=1e-12)
+    assert table["sigma"].to_numpy() == pytest.approx(direct["sigma"], rel=1e-12)
+    assert table["mu"].to_numpy() == pytest.approx(direct["mu"], rel=1e-12, abs=1e-12)
+    assert table["mu_star_conf"].to_numpy() == pytest.approx(direct["mu_star_conf"], rel=0.3)  # both bootstraps
+
+
+def test_morris_keeps_the_steps_around_a_failed_run(morris_folder):
+    from SALib.util import _compute_delta
+
+    from experiments.design import sample_matrix
+    from experiments.sensitivity import elementary_effects
+
+    X = sample_matrix(load_experiment(morris_folder / "experiment.toml", check_points=False).spec)
+    y = ishigami(*to_angle(X.T))
+    full = elementary_effects(X, y, 3, _compute_delta(4))
+    y[5] = np.nan  # trajectory 1, its second point: the steps into and out of it are lost, not the trajectory
+    holed = elementary_effects(X, y, 3, _compute_delta(4))
+    assert np.isnan(holed).sum() == 2 and np.isnan(holed[1]).sum() == 2
+    assert np.array_equal(np.isnan(holed), np.isnan(holed)) and np.allclose(holed[np.isfinite(holed)], full[np.isfinite(holed)])
 
 
 def test_prim_finds_a_planted_box():
