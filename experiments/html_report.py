@@ -327,7 +327,7 @@ def write_html_report(result: Analysis, top: int = 10) -> Path:
             page.p(d.note)
         else:
             s = d.stats
-            page.p(f"PRIM (EMA Workbench) on the collapse indicator, {d.note}; base rate {s['base_rate']:.3f}. "
+            page.p(f"PRIM (EMA Workbench) on the collapse indicator of {d.note}; base rate {s['base_rate']:.3f}. "
                    f"The box shown is the densest on the peeling trajectory that still holds at least the chosen share "
                    f"of all collapses: coverage {s['coverage']:.3f}, density {s['density']:.3f}, mass {s['mass']:.3f}, "
                    f"{s['res_dim']} restricted dimensions.")

@@ -379,7 +379,7 @@ def discover(runs: RunTable, min_coverage: float = 0.5, cap: int = DISCOVERY_SAM
     row = trajectory.iloc[chosen]
     stats = {"coverage": float(row["coverage"]), "density": float(row["density"]), "mass": float(row["mass"]),
              "res_dim": int(row["res_dim"]), "base_rate": k / len(y)}
-    note = f"PRIM on {len(y)} finished runs" + (f" (a seeded random {cap} of {runs.n_ok})" if runs.n_ok > cap else "")
+    note = f"{len(y)} finished runs" + (f" (a seeded random {cap} of {runs.n_ok})" if runs.n_ok > cap else "")
     return Discovery(len(y), k, trajectory, chosen, box, scores, note=note, stats=stats)
 
 
@@ -471,7 +471,7 @@ def format_summary(result: Analysis, top: int = 10) -> str:
             lines.append(f"\nScenario discovery: {d.note}")
         else:
             s = d.stats
-            lines.append(f"\nPRIM box for collapse ({d.note}; base rate {s['base_rate']:.3f}): coverage {s['coverage']:.3f}, "
+            lines.append(f"\nPRIM box for collapse (on {d.note}; base rate {s['base_rate']:.3f}): coverage {s['coverage']:.3f}, "
                          f"density {s['density']:.3f}, mass {s['mass']:.3f}, {s['res_dim']} restricted dimensions")
             for _, r in d.box.iterrows():
                 lines.append(f"  {r['parameter']:<42} {r['low']:.4g} .. {r['high']:.4g}   (of {r['full_low']:.4g} .. {r['full_high']:.4g}; "
