@@ -325,30 +325,42 @@ def choose_box(trajectory: pd.DataFrame, min_coverage: float) -> int:
 
 
 def prim_box(x: pd.DataFrame, y: np.ndarray, min_coverage: float = 0.5, peel_alpha: float = 0.05,
-             mass_min: float = 0.05) -> tuple[pd.DataFrame, int, pd.DataFrame]:
-    """Run PRIM (EMA Workbench) for y = 1; return (trajectory, chosen index, box table)."""
+             mass_min: float = 0.05, significance: float = 0.05) -> tuple[pd.DataFrame, int, pd.DataFrame, list[str]]:
+    """Run PRIM (EMA Workbench) for y = 1; return (trajectory, chosen index, box table, dropped dimensions).
+
+    The box is the densest on the peeling trajectory with at least `min_coverage`; a restriction
+    whose quasi-p value (the chance of doing as well by luck, one-sided binomial test) is above
+    `significance` is then dropped (EMA's `drop_restriction`, which adds the wider box to the
+    trajectory), so the box names only dimensions that matter.
+    """
     _quiet_ema()
     from ema_workbench.analysis import prim
     from ema_workbench.analysis.scenario_discovery_util import _determine_restricted_dims
 
-    import warnings
+    def quasi_p(box: Any, i: int) -> dict[str, float]:
+        values = box.p_values[i] if i < len(box.p_values) else {}
+        return {k: min((v for v in sides if v is not None and v >= 0), default=float("nan")) for k, sides in values.items()}
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # pandas deprecations inside EMA Workbench, not ours to fix
         finder = prim.Prim(x.astype(float), y.astype(float), peel_alpha=peel_alpha, mass_min=mass_min)
         box = finder.find_box()
+        n_peeled = len(box.box_lims)
+        chosen = choose_box(box.peeling_trajectory.reset_index(drop=True), min_coverage)
+        dropped = []
+        for name in _determine_restricted_dims(box.box_lims[chosen], finder.box_init):
+            if quasi_p(box, chosen).get(name, 0.0) > significance:
+                box.drop_restriction(name, i=chosen)
+                chosen = len(box.box_lims) - 1
+                dropped.append(str(name))
     trajectory = box.peeling_trajectory[["coverage", "density", "mass", "res_dim", "n"]].reset_index(drop=True)
-    chosen = choose_box(trajectory, min_coverage)
-    lims = box.box_lims[chosen]
-    restricted = list(_determine_restricted_dims(lims, finder.box_init))
-    qp = box.p_values[chosen] if chosen < len(box.p_values) else {}
-    rows = []
-    for name in restricted:
-        p = [v for v in qp.get(name, []) if v is not None and v >= 0]
-        rows.append({"parameter": name, "low": float(lims.loc[0, name]), "high": float(lims.loc[1, name]),
-                     "full_low": float(finder.box_init.loc[0, name]), "full_high": float(finder.box_init.loc[1, name]),
-                     "quasi_p": float(max(p)) if p else float("nan")})
-    return trajectory, chosen, pd.DataFrame(rows, columns=["parameter", "low", "high", "full_low", "full_high", "quasi_p"])
+    trajectory["step"] = ["peel/paste"] * n_peeled + [f"drop {d}" for d in dropped]
+    lims, qp = box.box_lims[chosen], quasi_p(box, chosen)
+    rows = [{"parameter": name, "low": float(lims.loc[0, name]), "high": float(lims.loc[1, name]),
+             "full_low": float(finder.box_init.loc[0, name]), "full_high": float(finder.box_init.loc[1, name]),
+             "quasi_p": qp.get(name, float("nan"))}
+            for name in _determine_restricted_dims(lims, finder.box_init)]
+    return trajectory, chosen, pd.DataFrame(rows, columns=["parameter", "low", "high", "full_low", "full_high", "quasi_p"]), dropped
 
 
 def feature_scores(x: pd.DataFrame, y: np.ndarray, seed: int = 0) -> pd.DataFrame:
@@ -374,12 +386,14 @@ def discover(runs: RunTable, min_coverage: float = 0.5, cap: int = DISCOVERY_SAM
         what = "no run collapsed" if k == 0 else "every run collapsed" if k == len(y) else "no parameter varies"
         return Discovery(len(y), k, pd.DataFrame(columns=["coverage", "density", "mass", "res_dim", "n"]), -1, empty_box,
                          pd.DataFrame(columns=["parameter", "score"]), note=f"{what}: nothing to discover")
-    trajectory, chosen, box = prim_box(x, y, min_coverage=min_coverage)
+    trajectory, chosen, box, dropped = prim_box(x, y, min_coverage=min_coverage)
     scores = feature_scores(x, y, seed=seed)
     row = trajectory.iloc[chosen]
     stats = {"coverage": float(row["coverage"]), "density": float(row["density"]), "mass": float(row["mass"]),
-             "res_dim": int(row["res_dim"]), "base_rate": k / len(y)}
+             "res_dim": len(box), "base_rate": k / len(y)}
     note = f"{len(y)} finished runs" + (f" (a seeded random {cap} of {runs.n_ok})" if runs.n_ok > cap else "")
+    if dropped:
+        note += f"; restrictions dropped as not significant (quasi-p > 0.05): {', '.join(dropped)}"
     return Discovery(len(y), k, trajectory, chosen, box, scores, note=note, stats=stats)
 
 

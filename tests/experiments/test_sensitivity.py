@@ -135,13 +135,14 @@ def test_prim_finds_a_planted_box():
     inside = (x["a"] > 0.6) & (x["b"] < 0.3)
     noise = rng.random(len(x)) < 0.03
     y = np.where(noise, ~inside, inside).astype(float)
-    trajectory, chosen, box = prim_box(x, y, min_coverage=0.8)
+    trajectory, chosen, box, dropped = prim_box(x, y, min_coverage=0.8)
     assert set(box["parameter"]) == {"a", "b"}
     lims = box.set_index("parameter")
     assert lims.loc["a", "low"] == pytest.approx(0.6, abs=0.05) and lims.loc["a", "high"] == pytest.approx(1.0, abs=0.01)
     assert lims.loc["b", "high"] == pytest.approx(0.3, abs=0.05) and lims.loc["b", "low"] == pytest.approx(0.0, abs=0.01)
     row = trajectory.iloc[chosen]
     assert row["density"] > 0.85 and row["coverage"] >= 0.8
+    assert (box["quasi_p"] < 0.05).all() and not set(dropped) & {"a", "b"}
 
 
 # ---------------------------------------------------------------------------- the screen
