@@ -302,7 +302,7 @@ def write_html_report(result: Analysis, top: int = 10) -> Path:
         page.p(f"Sobol indices skipped for {note}.", "note")
 
     # -- maps over the two most influential parameters
-    lead = top_parameters(result, P_COLLAPSE if P_COLLAPSE in result.measures else result.measures[0], n=2)
+    lead = top_parameters(result, result.measures[0], n=2) if result.measures else []
     if len(lead) == 2:
         page.h(2, "Outcome and severity maps")
         page.p(f"Over the two most influential parameters for {label(result.measures[0])} ({lead[0]}, {lead[1]}); "
