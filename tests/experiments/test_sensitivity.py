@@ -234,7 +234,7 @@ def test_screen_and_analyze_commands(tmp_path, capsys):
     assert main(argv) == 0 and "already on disk" in capsys.readouterr().out  # the same command resumes
     assert main(["analyze", str(out), "--resamples", "20"]) == 0
     printed = capsys.readouterr().out
-    assert "Morris, p_collapse (3 trajectories)" in printed and "report:" in printed
+    assert "Morris, p_collapse (3 trajectories, 3-3 effects per parameter)" in printed and "report:" in printed
     assert (out / "report.html").is_file() and (out / "sensitivity_morris.csv").is_file()
     assert list((out / "figures").glob("morris_*.png"))
 
