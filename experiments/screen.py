@@ -253,6 +253,9 @@ def experiment_toml(screen: Screen, name: str | None = None, trajectories: int =
         f"scenario = {_toml_str(scenario)}",
         f"replications = {replications}",
         f"root_seed = {root_seed}",
+        "# common random numbers: every point of a trajectory runs on the same seeds (replication k on",
+        "# seed k), so an elementary effect is the parameter's effect, not a different demand path",
+        "paired_seeds = true",
         "check_invariants = false",
     ]
     if simulator:
