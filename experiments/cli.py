@@ -12,6 +12,7 @@ import argparse
 import importlib
 import sys
 
+from experiments.lifeline import Terminated
 from model.errors import UserError
 
 SUBCOMMANDS = ("run", "sweep", "summarize", "scenarios", "viz")
@@ -51,6 +52,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("roundtrip: interrupted", file=sys.stderr)
         return 130
+    except Terminated as exc:
+        print(f"roundtrip {args.command}: {exc}; the same command resumes", file=sys.stderr)
+        return exc.exit_status
 
 
 if __name__ == "__main__":
