@@ -18,12 +18,19 @@ from model.errors import UserError
 SUBCOMMANDS = ("run", "sweep", "summarize", "scenarios", "viz")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with a bad argument as one line and exit 2, like every other input error."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="roundtrip",
         description="Circular financing in the AI compute economy: simulate, sweep, watch.",
     )
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in SUBCOMMANDS:
         try:
             module = importlib.import_module(f"experiments.commands.{name}")
