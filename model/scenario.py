@@ -16,7 +16,7 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from model.errors import ScenarioError
 
@@ -28,9 +28,25 @@ def param(default: Any, unit: str, doc: str, **constraints: Any) -> Any:
     return Field(default, description=doc, json_schema_extra={"unit": unit}, **constraints)
 
 
+RESOLUTION = 1e-6  # of any unit (B$, GW, a share): finer than this is float noise to the model, not a scenario
+
+
 class Section(BaseModel):
     # strict: a TOML string is not a number and true is not 1; finite: inf GW is a typo, not a scenario
     model_config = ConfigDict(extra="forbid", validate_assignment=True, strict=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _resolution(cls, value: Any, info: Any) -> Any:
+        """A number within a millionth of 0 (or of 1, for a share bounded by 1) but not on it is refused:
+        1e-12 GW or a spot share of 0.999999999999 drives prices and stakes to where float rounding
+        breaks the books, and means nothing a scenario could want to say."""
+        if isinstance(value, float):
+            bounded_by_one = any(getattr(m, "le", None) == 1 for m in cls.model_fields[info.field_name].metadata)
+            if 0 < abs(value) < RESOLUTION or (bounded_by_one and 0 < 1 - value < RESOLUTION):
+                raise ValueError(f"{value!r} is finer than the model's resolution; expected 0, 1 or a number at least "
+                                 f"{RESOLUTION:g} away from them")
+        return value
 
 
 # ----------------------------------------------------------------------------- the world
@@ -245,7 +261,7 @@ class Shock(Section):
     def _size_for_kind(self) -> "Shock":
         low, high, what = _SHOCK_SIZES[self.kind]
         if not low <= self.size <= high:
-            raise ValueError(f"size: a {self.kind} shock's size is {what}; expected {low:g}..{high:g}, got {self.size!r}")
+            raise ValueError(f"size: for a {self.kind} shock it is {what}; expected {low:g}..{high:g}, got {self.size!r}")
         return self
 
 
@@ -385,8 +401,7 @@ def _describe(error: dict[str, Any], data: Any) -> str:
         return f"{key}: unknown key{_suggest(clean[-1], parent) if parent else ''}"
     msg = error["msg"]
     if error["type"] == "value_error":
-        # a section's own check names its field; the location says which section (shocks.0)
-        return (f"{key}." if clean else "") + msg.removeprefix("Value error, ")
+        return (f"{key}: " if clean else "") + msg.removeprefix("Value error, ")
     got = error.get("input")
     got_text = "" if isinstance(got, (dict, list)) else f", got {got!r}"
     return f"{key}: expected {msg[0].lower() + msg[1:]}{got_text}"

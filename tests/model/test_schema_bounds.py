@@ -86,9 +86,17 @@ def test_the_attacks_of_issue_10_are_refused(path, value):
         load_scenario("baseline", {path: value})
 
 
+@pytest.mark.parametrize("path,value", [
+    ("labs.*.revenue_share", 5e-324), ("labs.*.compute_gw", 1e-12), ("end_market.spot_share", 0.999999999999),
+])
+def test_numbers_finer_than_the_models_resolution_are_refused(path, value):
+    with pytest.raises(ScenarioError, match="resolution"):
+        load_scenario("deals-2026", {path: value})
+
+
 @pytest.mark.parametrize("kind,size", [("end_market_stall", -1.0), ("export_ban", 2.0), ("grid_delay", -3.0)])
 def test_shock_sizes_the_model_cannot_handle_are_refused(kind, size):
-    with pytest.raises(ScenarioError, match=r"shocks\.0\.size"):
+    with pytest.raises(ScenarioError, match=r"shocks\.0(\.|: )size"):
         load_scenario("baseline", {}).with_overrides({"shocks": [{"kind": kind, "size": size, "step": 3}]})
 
 
