@@ -29,6 +29,8 @@ def param(default: Any, unit: str, doc: str, **constraints: Any) -> Any:
 
 
 RESOLUTION = 1e-6  # of any unit (B$, GW, a share): finer than this is float noise to the model, not a scenario
+# the fields whose tiny non-zero values broke the books (found by sweeping every field's extremes)
+_RESOLVED = frozenset({"revenue_share", "compute_gw", "spot_share"})
 
 
 class Section(BaseModel):
@@ -38,10 +40,11 @@ class Section(BaseModel):
     @field_validator("*", mode="after")
     @classmethod
     def _resolution(cls, value: Any, info: Any) -> Any:
-        """A number within a millionth of 0 (or of 1, for a share bounded by 1) but not on it is refused:
+        """A number within a millionth of 0 (or of 1, for a share bounded by 1) but not on it is refused
+        where the model divides by it:
         1e-12 GW or a spot share of 0.999999999999 drives prices and stakes to where float rounding
         breaks the books, and means nothing a scenario could want to say."""
-        if isinstance(value, float):
+        if isinstance(value, float) and info.field_name in _RESOLVED:
             bounded_by_one = any(getattr(m, "le", None) == 1 for m in cls.model_fields[info.field_name].metadata)
             if 0 < abs(value) < RESOLUTION or (bounded_by_one and 0 < 1 - value < RESOLUTION):
                 raise ValueError(f"{value!r} is finer than the model's resolution; expected 0, 1 or a number at least "
@@ -269,8 +272,8 @@ class Shock(Section):
 _SHOCK_SIZES: dict[str, tuple[float, float, str]] = {
     "end_market_stall": (-0.9, 5.0, "the new annual growth rate (as end_market.annual_growth)"),
     "missed_payment": (-0.9, 240.0, "not used"),
-    "grid_delay": (0.0, 240.0, "extra months of waiting"),
-    "export_ban": (0.0, 1.0, "the share of vendor capacity lost"),
+    "grid_delay": (-0.9, 240.0, "extra months of waiting (below 1: no delay)"),
+    "export_ban": (-0.9, 1.0, "the share of vendor capacity lost (below 0: none)"),
 }
 
 

@@ -88,7 +88,7 @@ def resolve(slot: str, choice: str | None = None) -> Rule:
 
 
 def _check_signature(slot: str, name: str, fn: Rule) -> None:
-    """A rule from a dotted path must take what the slot's default rule takes, by position and by
+    """A rule from a dotted path must take what the slot's default rule takes, by position or by
     name (agents call some slots one way, some the other): `os.system` is no compute target."""
     default = _REGISTRY[slot][_DEFAULTS[slot]]
     want = inspect.signature(default)
@@ -99,11 +99,15 @@ def _check_signature(slot: str, name: str, fn: Rule) -> None:
     except (TypeError, ValueError):
         raise ScenarioError(f"rules.{slot}: {name!r} has no readable signature; {expected}") from None
     positional = [p for p in want.parameters.values() if p.kind is p.POSITIONAL_OR_KEYWORD]
-    try:
-        got.bind(*range(len(positional)), **{p: 0 for p in params if p not in {q.name for q in positional}})
-        got.bind(**{p: 0 for p in params})
-    except TypeError:
-        raise ScenarioError(f"rules.{slot}: {name!r} takes {got}; {expected}") from None
+    calls = (lambda: got.bind(*range(len(positional)), **{p: 0 for p in params if p not in {q.name for q in positional}}),
+             lambda: got.bind(**{p: 0 for p in params}))
+    for call in calls:
+        try:
+            call()
+            return
+        except TypeError:
+            continue
+    raise ScenarioError(f"rules.{slot}: {name!r} takes {got}; {expected}")
 
 
 def validate_rule_choices(choices: dict[str, str]) -> None:
