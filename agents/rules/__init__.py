@@ -94,6 +94,8 @@ def _check_signature(slot: str, name: str, fn: Rule) -> None:
     want = inspect.signature(default)
     params = [p.name for p in want.parameters.values() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
     expected = f"expected a function taking {want} like the default rule {_DEFAULTS[slot]!r}"
+    if inspect.isbuiltin(fn) or inspect.isclass(fn):  # print, os.system, math.hypot: not a decision rule
+        raise ScenarioError(f"rules.{slot}: {name!r} is a built-in, not a rule; {expected}")
     try:
         got = inspect.signature(fn)
     except (TypeError, ValueError):

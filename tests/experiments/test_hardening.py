@@ -223,6 +223,7 @@ def test_a_scenario_that_is_not_text_is_one_line_everywhere(tmp_path, capsys):
     (["--steps", "1000000000"], "--steps"),
     (["--set", "rules.lab.compute_target=os.system"], "rules.lab.compute_target"),
     (["--set", "rules.vendor.pricing=json.dumps"], "rules.vendor.pricing"),
+    (["--set", "rules.lab.funding=builtins.print"], "rules.lab.funding"),  # takes *args, returns None
 ])
 def test_bad_run_arguments_are_one_line(tmp_path, capsys, args, expected):
     line = one_line_error(capsys, ["run", *args, "--out", str(tmp_path / "r")])
