@@ -306,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'outcome':<21}count")
     for name in OUTCOMES:
         print(f"{name:<21}{counts.get(name, 0)}")
-    print(f"{"silent inv. violation":<21}{silent}  (runs stored ok whose books break with every check on)")
+    print(f"{"silent violation":<21}{silent}  (runs stored ok whose books break with every check on)")
     print(f"attacks: {len(rows)}")
     return 1 if counts["traceback"] or counts["hang"] or counts["other"] or silent else 0
 
