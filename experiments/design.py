@@ -194,8 +194,12 @@ def planned_runs(spec: ExperimentFile) -> int:
     method = spec.design.method
     if method == "grid":
         points = math.prod(len(p.values) if p.values is not None else p.levels for p in spec.parameters)
+    elif method == "list":
+        points = len(spec.parameters[0].values) if spec.parameters else 0
     elif method == "lhs":
         points = spec.design.samples
+    elif method == "morris":
+        points = spec.design.samples * (d + 1)
     else:
         points = spec.design.samples * (2 * d + 2 if spec.design.second_order else d + 2)
     return points * spec.experiment.replications
