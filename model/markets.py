@@ -551,7 +551,7 @@ def firm_views(m: Any) -> dict[str, dict[str, float]]:
         revenue, profit, months = _reported(firm, m.steps)
         views[firm.name] = {
             "market_value": value, "revenue_t12m": revenue, "profit_t12m": profit,
-            "multiple": inv.revenue_multiple * (2.0 if firm.kind == "lab" else 1.0),
+            "multiple": inv.revenue_multiple * (m.params.funding_rounds.lab_multiple_factor if firm.kind == "lab" else 1.0),
             "recent_return": recent, "sentiment": m.prices.sentiment, "months_reported": months,
         }
     return views

@@ -210,7 +210,7 @@ class Lab(Firm):
 
 
 class Vendor(Firm):
-    annual_revenue: float = param(100.0, "B$/year", "reported revenue over the year before start; the run's opening history is modelled instead (outside sales plus the modelled clouds' own purchases) and is checked against this figure", ge=0, le=100_000)
+    annual_revenue: float = param(100.0, "B$/year", "reported revenue over the year before start, kept as the source's record: the run's opening history is modelled instead (outside sales plus the modelled clouds' own purchases in an unreported burn-in; baseline: 179 against 250 B$/year for Nvidia and AMD)", ge=0, le=100_000)
     gross_margin: float = param(0.7, "", "gross margin on chips", ge=0, lt=1)
     price_per_gw: float = param(35.0, "B$/GW", "price of a GW of accelerators", ge=0.1, le=1000)
     capacity_gw_month: float = param(1.0, "GW/month", "production capacity at start", ge=0.001, le=100)
@@ -232,7 +232,7 @@ class Cloud(Firm):
     fleet_gw: float = param(1.0, "GW", "installed GPUs at start", ge=0, le=1000)
     fleet_age_months: float = param(12.0, "months", "average age of the starting fleet", ge=0, le=240)
     powered_gw: float = param(1.2, "GW", "grid connection at start (IT load it can power)", ge=0, le=1000)
-    other_revenue: float = param(0.0, "B$/month", "revenue from business outside AI compute, paid by the end market", ge=0, le=1000)
+    other_revenue: float = param(0.0, "B$/month", "revenue from business outside AI compute, paid by the rest of the world (not by AI buyers)", ge=0, le=1000)
     investment_grade: bool = param(False, "", "investment-grade credit (hyperscalers) or not (neoclouds)")
     vendor_mix: dict[str, float] = param({}, "", "share of chip purchases by vendor name; empty = equal split")
     utility: str = param("", "", "name of the utility that powers it; empty = the first one")
