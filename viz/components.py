@@ -1,14 +1,16 @@
 """The live page's components: each takes the running model and draws one view of it.
 
-Every component is a plain function of the model (SolaraViz wraps it so it re-renders after
-each step). The figure builders (`*_figure`, `*_rows`) are separate pure functions of the model
-so they can be tested without a browser, and the browser test can compare what the page shows
-with what they compute.
+Two layers, so every number on the page can be checked without a browser:
+- figure builders (`*_figure`, `*_rows`, `*_lines`) are pure functions of the model that return
+  plain data (plotly figure dicts, rows of numbers); tests and the browser test compare what the
+  page shows with what they compute;
+- components turn them into widgets. Charts are plotly widgets created once and then updated in
+  place (`LiveFigure`): a step sends only the traces' new values as one restyle, so the browser
+  redraws a few lines instead of rebuilding charts (the matplotlib PNGs of the first page took
+  1-2.6 s a step). Matplotlib stays for the static report (viz/report.py).
 
-History charts are matplotlib PNGs (cheap for the browser: each plotly widget costs about a
-second to create and redraw in a headless chromium). The coverage chart and the Sankey are
-plotly (`solara.FigurePlotly`): their numbers stay in the browser's DOM (`gd.data`), so the
-browser test reads the plotted values back and compares them with the model.
+When the page runs the counterfactual twin (`model.twin`: the same scenario and seed without
+vendor money, stepped in lockstep), every time chart draws it dashed beside the solid run.
 """
 
 from __future__ import annotations
@@ -18,13 +20,12 @@ import math
 from collections import defaultdict
 from typing import Any, Callable, Iterable
 
-import pandas as pd
-import plotly.graph_objects as go
+import numpy as np
 import solara
-from matplotlib.figure import Figure
-from matplotlib.ticker import PercentFormatter
+from plotly.graph_objs import FigureWidget
 
 from model.reporters import LUCENT_CIRCULARITY
+
 FIRM_KINDS = ("lab", "vendor", "cloud", "utility")
 KIND_LABEL = {"lab": "AI lab", "vendor": "chip vendor", "cloud": "cloud", "utility": "utility", "investor": "investor"}
 FLOW_COLORS = {
@@ -36,21 +37,28 @@ FLOW_COLORS = {
     "end_market": "rgba(23,190,207,0.55)",
     "other": "rgba(127,127,127,0.45)",  # operating costs, construction, fuel: out to the rest of the world
 }
-CHART_HEIGHT = 300
-PLOTLY_WIDTH = 530  # a grid cell beside the sidebar at 1500 px; plotly widgets do not shrink to fit
+# a colour per firm, stable across charts (plotly's default cycle, then a few more)
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+           "#bcbd22", "#17becf", "#393b79", "#637939")
+DEFAULT_COLOR = "#b00020"  # a default's vertical line and flash
+TWIN_SUFFIX = " (no vendor money)"
+CHART_HEIGHT = 290
+CHART_WIDTH = 460  # two charts a row beside the sidebar at 1400 px; plotly widgets do not shrink to fit
+SANKEY_WIDTH = 620
+SANKEY_HEIGHT = 400
 
 
 # ----------------------------------------------------------------------------- formatting
 
 
-def fmt_money(value: float) -> str:
+def fmt_money(value: float | None) -> str:
     """B$ with two decimals; the format the browser test reads back."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     return f"{value:,.2f}"
 
 
-def fmt_share(value: float) -> str:
+def fmt_share(value: float | None) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     return f"{100 * value:.1f} %"
@@ -65,21 +73,22 @@ def firms(model: Any) -> list[Any]:
     return sorted(found, key=lambda a: (FIRM_KINDS.index(a.kind), a.name))
 
 
-def model_frame(model: Any) -> pd.DataFrame:
-    """The model-level time series collected so far, indexed by step."""
-    frame = model.datacollector.get_model_vars_dataframe()
-    frame.index.name = "step"
-    return frame
+def twin_of(model: Any) -> Any | None:
+    """The counterfactual twin running beside the model, if the page turned it on."""
+    return getattr(model, "twin", None)
 
 
-def firm_frame(model: Any, measure: str) -> pd.DataFrame:
-    """A per-firm measure over time (reporter columns `measure:<firm>`): one column per firm."""
-    frame = model_frame(model)
-    prefix = f"{measure}:"
-    order = [f.name for f in firms(model)]
-    columns = {col: col[len(prefix):] for col in frame.columns if col.startswith(prefix)}
-    picked = frame[list(columns)].rename(columns=columns)
-    return picked[[n for n in order if n in picked.columns] + [n for n in picked.columns if n not in order]]
+def series(model: Any, column: str) -> np.ndarray:
+    """One collected measure over time (index = month); empty when the model has no such column.
+
+    An array, not a list: plotly checks and sends an array in one piece (a binary buffer),
+    where a list is checked element by element."""
+    return np.asarray(model.datacollector.model_vars.get(column, ()), dtype=float)
+
+
+def latest(model: Any, column: str) -> float:
+    values = model.datacollector.model_vars.get(column)
+    return float(values[-1]) if values else float("nan")
 
 
 def step_flows(model: Any) -> list[Any]:
@@ -87,9 +96,14 @@ def step_flows(model: Any) -> list[Any]:
     return list(model.ledger.flows)
 
 
-def events(model: Any) -> list[Any]:
-    """The event log so far, oldest first: (step, kind, agent, text)."""
+def events(model: Any) -> list[dict[str, Any]]:
+    """The event log so far, oldest first: dicts with step, kind, agent, text."""
     return list(getattr(model, "events", []))
+
+
+def default_months(model: Any) -> list[tuple[int, str]]:
+    """(month, firm) of every default so far, in order."""
+    return [(int(d["step"]), str(d["agent"])) for d in getattr(model, "defaults", [])]
 
 
 # the model's flow kinds by Sankey colour group; unknown kinds are matched by words below
@@ -125,110 +139,120 @@ def flow_group(kind: str) -> str:
     return "other"
 
 
-# ----------------------------------------------------------------------------- charts
+# ----------------------------------------------------------------------------- time charts
 
 
-def _mpl_lines(frame: pd.DataFrame, title: str, ylabel: str, percent: bool = False, styles: dict[str, dict] | None = None) -> Figure:
-    """A small line chart (matplotlib: a PNG in the page, cheap for the browser to redraw)."""
-    fig = Figure(figsize=(6.2, 3.0), dpi=90)
-    fig.subplots_adjust(left=0.12, right=0.88, top=0.9, bottom=0.16)  # fixed: constrained layout doubles the cost
-    ax = fig.subplots()
-    for column in frame.columns:
-        ax.plot(frame.index, frame[column], label=str(column), **(styles or {}).get(column, {}))
-    ax.set_title(title, fontsize=10)
-    ax.set_xlabel("month", fontsize=8)
-    ax.set_ylabel(ylabel, fontsize=8)
-    ax.tick_params(labelsize=8)
-    ax.grid(alpha=0.3)
-    if percent:
-        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-    if len(frame.columns):
-        ax.legend(fontsize=7, ncol=min(4, len(frame.columns)), loc="best", frameon=False)
-    return fig
+def _firm_colors(model: Any) -> dict[str, str]:
+    return {f.name: PALETTE[i % len(PALETTE)] for i, f in enumerate(firms(model))}
 
 
-def _pick(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
-    """Columns that exist, renamed to their chart labels."""
-    present = {c: label for c, label in columns.items() if c in frame.columns}
-    return frame[list(present)].rename(columns=present)
+def chain_lines(columns: dict[str, tuple[str, str]]) -> Callable[[Any], list[tuple[str, str, str, str]]]:
+    """Lines of model-level measures: {column: (label, colour)} -> (column, label, colour, axis)."""
+    def lines(model: Any) -> list[tuple[str, str, str, str]]:
+        present = model.datacollector.model_vars
+        return [(col, label, color, "y") for col, (label, color) in columns.items() if col in present]
+    return lines
 
 
-def revenue_profit_figure(model: Any) -> Figure:
-    revenue, profit = firm_frame(model, "revenue"), firm_frame(model, "profit")
-    fig = _mpl_lines(revenue, "Revenue (solid) and profit (dotted) by firm", "B$/month")
-    ax = fig.axes[0]
-    colors = {line.get_label(): line.get_color() for line in ax.get_lines()}
-    for firm in profit.columns:
-        ax.plot(profit.index, profit[firm], linestyle=":", color=colors.get(firm))
-    ax.axhline(0, color="black", linewidth=0.6)
-    return fig
+def firm_lines(measure: str) -> Callable[[Any], list[tuple[str, str, str, str]]]:
+    """One line per firm of a per-firm measure (`revenue:OpenAI`, ...)."""
+    def lines(model: Any) -> list[tuple[str, str, str, str]]:
+        present = model.datacollector.model_vars
+        colors = _firm_colors(model)
+        return [(f"{measure}:{name}", name, color, "y") for name, color in colors.items() if f"{measure}:{name}" in present]
+    return lines
 
 
-def coverage_figure(model: Any) -> go.Figure:
-    """Plotly, not matplotlib: the browser test reads these numbers back from the page."""
-    frame = _pick(model_frame(model), {"end_market_spend": "end-market revenue", "compute_spend": "total compute spending"})
-    fig = go.Figure()
-    for column in frame.columns:
-        fig.add_trace(go.Scatter(x=list(frame.index), y=list(frame[column]), name=column, mode="lines"))
-    if len(fig.data) == 2:
-        # the gap between the two lines is what circular money has to fill
-        fig.data[1].update(fill="tonexty", fillcolor="rgba(214,39,40,0.12)")
-    fig.update_layout(
-        title=dict(text="End market vs compute spending (the organic coverage gap)", font=dict(size=13)),
-        height=CHART_HEIGHT, width=PLOTLY_WIDTH, margin=dict(l=50, r=10, t=40, b=35), legend=dict(orientation="h", y=-0.2, font=dict(size=10)),
-        xaxis_title="month", yaxis_title="B$/month", template="plotly_white",
-    )
-    # explicit ranges: FigurePlotly merges each new layout into the widget's, so autoranged
-    # axes would keep their first extent
-    top = float(frame.max().max()) if len(frame) and len(frame.columns) else 1.0
-    fig.update_xaxes(range=[0, max(1, len(frame) - 1)])
-    fig.update_yaxes(range=[0, 1.08 * top if top > 0 else 1.0])
-    return fig
+def _with_right_axis(base: Callable[[Any], list], column: str, label: str, color: str) -> Callable[[Any], list]:
+    def lines(model: Any) -> list[tuple[str, str, str, str]]:
+        extra = [(column, label, color, "y2")] if column in model.datacollector.model_vars else []
+        return base(model) + extra
+    return lines
 
 
-def market_value_figure(model: Any) -> Figure:
-    return _mpl_lines(firm_frame(model, "market_value"), "Market values", "B$")
+class TimeChart:
+    """A chart of measures over months: which lines, titles, axes and reference levels."""
+
+    def __init__(self, key: str, title: str, ytitle: str, lines: Callable[[Any], list], *,
+                 percent: bool = False, y2title: str = "", y2range: tuple[float, float] | None = None,
+                 hlines: Iterable[tuple[float, str]] = ()):
+        self.key, self.title, self.ytitle, self.lines = key, title, ytitle, lines
+        self.percent, self.y2title, self.y2range, self.hlines = percent, y2title, y2range, tuple(hlines)
 
 
-def circularity_figure(model: Any) -> Figure:
-    frame = _pick(model_frame(model), {"circularity": "circularity ratio", "round_tripped_share": "round-tripped revenue share"})
-    fig = _mpl_lines(frame, "Circularity: vendor money in its customers / T12M revenue", "share", percent=True)
-    ax = fig.axes[0]
-    ax.axhline(LUCENT_CIRCULARITY, color="black", linestyle="--", linewidth=1)
-    ax.annotate(f"Lucent 2000: {LUCENT_CIRCULARITY * 100:.0f} %", (0.01, LUCENT_CIRCULARITY), xycoords=("axes fraction", "data"),
-                xytext=(0, 3), textcoords="offset points", fontsize=8)
-    return fig
+TIME_CHARTS = (
+    TimeChart("circularity", "Circularity: vendor money in its customers / T12M revenue", "share",
+              chain_lines({"circularity": ("circularity ratio", PALETTE[0]),
+                           "round_tripped_share": ("round-tripped revenue share", PALETTE[1])}),
+              percent=True, hlines=[(LUCENT_CIRCULARITY, f"Lucent 2000: {LUCENT_CIRCULARITY * 100:.0f} %")]),
+    TimeChart("coverage", "End market vs compute spending (the organic coverage gap)", "B$/month",
+              chain_lines({"end_market_spend": ("end-market revenue", PALETTE[9]),
+                           "compute_spend": ("total compute spending", PALETTE[4])})),
+    TimeChart("revenue", "Revenue by firm", "B$/month", firm_lines("revenue")),
+    TimeChart("market_value", "Market values", "B$", firm_lines("market_value")),
+    TimeChart("capacity", "Compute capacity", "GW",
+              chain_lines({"gw_contracted": ("contracted", PALETTE[0]), "gw_built": ("built", PALETTE[1]),
+                           "gw_powered": ("powered", PALETTE[2]), "gw_idle": ("idle", PALETTE[3])})),
+    TimeChart("prices", "GPU rental and power prices", "B$/GW-month",
+              _with_right_axis(chain_lines({"gpu_spot_price": ("GPU spot", PALETTE[0]), "contract_price": ("contract", PALETTE[1])}),
+                               "power_price", "power, $/MWh (right)", PALETTE[3]),
+              y2title="$/MWh"),
+    TimeChart("credit", "Credit spread and sentiment", "spread (1/year)",
+              _with_right_axis(chain_lines({"credit_spread": ("credit spread", PALETTE[0])}), "sentiment", "sentiment (right)", "#000000"),
+              percent=True, y2title="sentiment", y2range=(-1.0, 1.0)),
+)
+CHARTS_BY_KEY = {chart.key: chart for chart in TIME_CHARTS}
 
 
-def capacity_figure(model: Any) -> Figure:
-    frame = _pick(model_frame(model), {"gw_contracted": "contracted", "gw_built": "built", "gw_powered": "powered", "gw_idle": "idle"})
-    return _mpl_lines(frame, "Compute capacity", "GW")
+def _trace(name: str, y: np.ndarray, color: str, axis: str, dash: str, legend: bool, group: str) -> dict[str, Any]:
+    # no x: plotly places point i at month i, so a step sends only the new y values
+    return {"type": "scatter", "mode": "lines", "name": name, "y": y,
+            "line": {"color": color, "width": 1.6, "dash": dash}, "yaxis": axis,
+            "legendgroup": group, "showlegend": legend}
 
 
-def prices_figure(model: Any) -> Figure:
-    frame = model_frame(model)
-    fig = _mpl_lines(_pick(frame, {"gpu_spot_price": "GPU spot", "contract_price": "contract"}), "GPU rental and power prices", "B$/GW-month")
-    if "power_price" in frame:
-        twin = fig.axes[0].twinx()
-        twin.plot(frame.index, frame["power_price"], color="tab:red", linestyle="--", label="power (right)")
-        twin.set_ylabel("power, $/MWh", fontsize=8)
-        twin.tick_params(labelsize=8)
-        twin.legend(fontsize=7, loc="lower right", frameon=False)
-    return fig
+def default_shapes(model: Any, twin: Any | None = None) -> list[dict[str, Any]]:
+    """A vertical line at the month of every default (dotted for the twin's)."""
+    shapes = [{"type": "line", "xref": "x", "yref": "paper", "x0": m, "x1": m, "y0": 0, "y1": 1,
+               "line": {"color": DEFAULT_COLOR, "width": 1.2}, "name": f"default:{firm}"} for m, firm in default_months(model)]
+    if twin is not None:
+        shapes += [{"type": "line", "xref": "x", "yref": "paper", "x0": m, "x1": m, "y0": 0, "y1": 1,
+                    "line": {"color": "#777777", "width": 1.0, "dash": "dot"}, "name": f"twin-default:{firm}"}
+                   for m, firm in default_months(twin)]
+    return shapes
 
 
-def credit_figure(model: Any) -> Figure:
-    frame = model_frame(model)
-    spreads = [c for c in frame.columns if c.startswith("spread") or c.endswith("_spread") or c == "credit_spread"]
-    fig = _mpl_lines(frame[spreads].rename(columns=lambda c: c.replace("_", " ")), "Credit spreads and sentiment", "spread (1/year)", percent=True)
-    if "sentiment" in frame:
-        twin = fig.axes[0].twinx()
-        twin.plot(frame.index, frame["sentiment"], color="black", linestyle=":", label="sentiment (right)")
-        twin.set_ylim(-1, 1)
-        twin.set_ylabel("sentiment", fontsize=8)
-        twin.tick_params(labelsize=8)
-        twin.legend(fontsize=7, loc="lower right", frameon=False)
-    return fig
+def time_figure(model: Any, chart: TimeChart) -> dict[str, Any]:
+    """The chart as a plotly figure dict: solid lines for the run, dashed for its twin (if on)."""
+    twin = twin_of(model)
+    data = []
+    for column, label, color, axis in chart.lines(model):
+        data.append(_trace(label, series(model, column), color, axis, "solid", True, label))
+        if twin is not None:
+            data.append(_trace(label + TWIN_SUFFIX, series(twin, column), color, axis, "dash", False, label))
+    shapes = default_shapes(model, twin)
+    annotations = []
+    for level, text in chart.hlines:
+        shapes.append({"type": "line", "xref": "paper", "yref": "y", "x0": 0, "x1": 1, "y0": level, "y1": level,
+                       "line": {"color": "black", "width": 1, "dash": "dash"}, "name": f"ref:{text}"})
+        annotations.append({"xref": "paper", "yref": "y", "x": 0.01, "y": level, "text": text, "showarrow": False,
+                            "xanchor": "left", "yanchor": "bottom", "font": {"size": 10}})
+    subtitle = "solid: with vendor money · dashed: twin without" if twin is not None else ""
+    layout: dict[str, Any] = {
+        "title": {"text": chart.title + (f"<br><sup>{subtitle}</sup>" if subtitle else ""), "font": {"size": 13}},
+        "height": CHART_HEIGHT, "width": CHART_WIDTH,
+        "margin": {"l": 55, "r": 55 if chart.y2title else 15, "t": 45 if subtitle else 35, "b": 30},
+        "xaxis": {"title": {"text": "month"}, "gridcolor": "#eeeeee", "zeroline": False},
+        "yaxis": {"title": {"text": chart.ytitle}, "gridcolor": "#eeeeee", "tickformat": ".0%" if chart.percent else ""},
+        "legend": {"orientation": "h", "y": -0.18, "font": {"size": 10}},
+        "plot_bgcolor": "white", "paper_bgcolor": "white",
+        "shapes": shapes, "annotations": annotations,
+    }
+    if chart.y2title:
+        layout["yaxis2"] = {"title": {"text": chart.y2title}, "overlaying": "y", "side": "right", "showgrid": False}
+        if chart.y2range:
+            layout["yaxis2"]["range"] = list(chart.y2range)
+    return {"data": data, "layout": layout}
 
 
 # ----------------------------------------------------------------------------- the loop
@@ -252,6 +276,12 @@ def loop_totals(model: Any) -> dict[tuple[str, str, str], float]:
 # the circle: vendor money goes to labs (equity) and clouds (loans), labs rent compute from
 # clouds, clouds buy the vendor's chips
 LOOP_EDGES = {("vendor", "lab"), ("vendor", "cloud"), ("lab", "cloud"), ("cloud", "vendor")}
+# Sankey columns in the loop's order, so its legs run straight across: payers vendor, lab, cloud
+# face payees lab, cloud, vendor; everyone else below
+PAYER_ORDER = ("vendor", "lab", "cloud", "investors", "end_market", "utility", "rest_of_world", "other")
+PAYEE_ORDER = ("lab", "cloud", "vendor", "utility", "investors", "end_market", "rest_of_world", "other")
+SANKEY_MIN_SHARE = 0.03  # a node with less than this share of its column's money is pooled into "other"
+SANKEY_MAX_NODES = 8  # per column, "other" included
 
 
 def loop_summary(model: Any) -> dict[str, float]:
@@ -265,50 +295,130 @@ def loop_summary(model: Any) -> dict[str, float]:
     return legs
 
 
-def sankey_figure(model: Any) -> go.Figure | None:
-    """Who paid whom this step: payers on the left, payees on the right, links by kind.
+def _node_kind(name: str, kinds: dict[str, str]) -> str:
+    return name if name in ("end_market", "investors", "rest_of_world", "other") else kinds.get(name, "other")
+
+
+def _pool(totals: dict[str, float], kinds: dict[str, str], order: tuple[str, ...]) -> tuple[list[str], dict[str, str]]:
+    """The nodes of one column in loop order, and where each name goes ("other" for small ones)."""
+    column_total = sum(totals.values())
+    ranked = sorted(totals, key=lambda n: -totals[n])
+    kept = [n for n in ranked if totals[n] >= SANKEY_MIN_SHARE * column_total][: SANKEY_MAX_NODES - 1]
+    if len(kept) == len(ranked) - 1:  # pooling a single node into "other" hides its name for nothing
+        kept = ranked
+    where = {n: (n if n in kept else "other") for n in totals}
+    nodes = sorted(set(where.values()), key=lambda n: (order.index(_node_kind(n, kinds)) if _node_kind(n, kinds) in order else len(order), n))
+    return nodes, where
+
+
+def sankey_figure(model: Any) -> dict[str, Any] | None:
+    """Who paid whom this month: payers on the left, payees on the right, links by kind.
 
     Every agent appears twice (as payer and as payee), so the diagram has no cycles: plotly's
-    circular Sankey fails on this economy's money loops ("Invalid array length"). The legs of
-    the vendor -> lab -> cloud -> vendor circle are drawn solid, every other flow faint.
+    circular Sankey fails on this economy's money loops ("Invalid array length"). Columns run in
+    the loop's order, small payers and payees are pooled into "other", and the legs of the
+    vendor -> lab -> cloud -> vendor circle are drawn solid, every other flow faint.
     """
     kinds = {a.name: a.kind for a in model.agents if hasattr(a, "name")}
     totals = loop_totals(model)
-    biggest = max(totals.values(), default=0.0)
-    links = [(k, v) for k, v in totals.items() if v >= 1e-3 * biggest]
-    if not links:
+    if not totals:
         return None  # plotly's Sankey throws on empty data ("Invalid array length")
-    payers = sorted({s for (s, _d, _g), _v in links}, key=lambda n: (_node_rank(n, kinds), n))
-    payees = sorted({d for (_s, d, _g), _v in links}, key=lambda n: (_node_rank(n, kinds), n))
-    labels = [f"{n.replace('_', ' ')} pays" for n in payers] + [f"{n.replace('_', ' ')} gets" for n in payees]
-    left, right = {n: i for i, n in enumerate(payers)}, {n: len(payers) + i for i, n in enumerate(payees)}
+    paid, got = defaultdict(float), defaultdict(float)
+    for (src, dst, _g), value in totals.items():
+        paid[src] += value
+        got[dst] += value
+    payers, payer_of = _pool(paid, kinds, PAYER_ORDER)
+    payees, payee_of = _pool(got, kinds, PAYEE_ORDER)
+    links: dict[tuple[str, str, str], float] = defaultdict(float)
+    for (src, dst, group), value in totals.items():
+        links[(payer_of[src], payee_of[dst], group)] += value
+    left = {n: i for i, n in enumerate(payers)}
+    right = {n: len(payers) + i for i, n in enumerate(payees)}
+
+    def label(name: str, amount: float) -> str:
+        return f"{name.replace('_', ' ')} {amount:,.1f}"
+
+    pooled_paid = {n: sum(v for m, v in paid.items() if payer_of[m] == n) for n in payers}
+    pooled_got = {n: sum(v for m, v in got.items() if payee_of[m] == n) for n in payees}
+    labels = [label(n, pooled_paid[n]) for n in payers] + [label(n, pooled_got[n]) for n in payees]
+    xs = [0.001] * len(payers) + [0.999] * len(payees)
+    ys = _stack(pooled_paid, payers) + _stack(pooled_got, payees)
 
     def color(src: str, dst: str, group: str) -> str:
         base = FLOW_COLORS[group]
         in_loop = (kinds.get(src), kinds.get(dst)) in LOOP_EDGES
         return base.rsplit(",", 1)[0] + (",0.85)" if in_loop else ",0.25)")
 
-    fig = go.Figure(go.Sankey(
-        node=dict(label=labels, pad=6, thickness=12),
-        arrangement="snap",
-        link=dict(
-            source=[left[s] for (s, _d, _g), _v in links], target=[right[d] for (_s, d, _g), _v in links],
-            value=[v for _k, v in links], color=[color(s, d, g) for (s, d, g), _v in links],
-            label=[g.replace("_", " ") for (_s, _d, g), _v in links],
-            hovertemplate="%{source.label} → %{target.label}<br>%{label}: %{value:.2f} B$<extra></extra>",
-        ),
-    ))
+    ordered = sorted(links.items(), key=lambda kv: (left[kv[0][0]], right[kv[0][1]], kv[0][2]))
+    trace = {
+        "type": "sankey", "arrangement": "fixed",
+        "node": {"label": labels, "x": xs, "y": ys, "pad": 8, "thickness": 12,
+                 "color": ["#555555"] * len(labels), "hovertemplate": "%{label} B$<extra></extra>"},
+        "link": {"source": [left[s] for (s, _d, _g), _v in ordered], "target": [right[d] for (_s, d, _g), _v in ordered],
+                 "value": [v for _k, v in ordered], "color": [color(s, d, g) for (s, d, g), _v in ordered],
+                 "label": [g.replace("_", " ") for (_s, _d, g), _v in ordered],
+                 "hovertemplate": "%{source.label} → %{target.label}<br>%{label}: %{value:.2f} B$<extra></extra>"},
+        "textfont": {"size": 11},
+    }
     legend = " ".join(f"<span style='color:{c.rsplit(',', 1)[0]},1)'>■</span>{g.replace('_', ' ')}" for g, c in FLOW_COLORS.items())
-    fig.update_layout(title=dict(text=f"Money flows this month (B$; solid = the vendor→lab→cloud→vendor loop)<br><sup>{legend}</sup>",
-                                 font=dict(size=12)),
-                      height=CHART_HEIGHT + 20, width=PLOTLY_WIDTH, margin=dict(l=10, r=10, t=50, b=10))
-    return fig
+    layout = {
+        "title": {"text": f"Money flows this month, B$ (payers left, payees right; solid = the loop)<br><sup>{legend}</sup>",
+                  "font": {"size": 12}},
+        "height": SANKEY_HEIGHT, "width": SANKEY_WIDTH, "margin": {"l": 10, "r": 10, "t": 55, "b": 10},
+        "paper_bgcolor": "white",
+    }
+    return {"data": [trace], "layout": layout}
 
 
-def _node_rank(name: str, kinds: dict[str, str]) -> int:
-    order = ["end_market", "investors", "vendor", "lab", "cloud", "utility", "rest_of_world"]
-    kind = name if name in ("end_market", "investors", "rest_of_world") else kinds.get(name, "")
-    return order.index(kind) if kind in order else len(order)
+def _stack(amounts: dict[str, float], order: list[str]) -> list[float]:
+    """Node centres (0 = top) for a column stacked in `order`, heights in proportion to money
+    and a gap between nodes, so the order on the page is the order given."""
+    total = sum(amounts[n] for n in order) or 1.0
+    gap = 0.04
+    usable = 1.0 - gap * (len(order) - 1) - 0.02
+    ys, top = [], 0.01
+    for n in order:
+        h = usable * amounts[n] / total
+        ys.append(min(0.999, max(0.001, top + h / 2)))
+        top += h + gap
+    return ys
+
+
+# ----------------------------------------------------------------------------- key figures
+
+
+def key_figures(model: Any) -> list[tuple[str, str, str | None, str | None]]:
+    """Headline figures of the month: (name, the run's value, the twin's, the difference)."""
+    twin = twin_of(model)
+
+    def both(fmt: Callable[[Any], str], read: Callable[[Any], Any], diff: bool = True) -> tuple[str, str | None, str | None]:
+        mine = read(model)
+        if twin is None:
+            return fmt(mine), None, None
+        other = read(twin)
+        delta = None
+        if diff and mine is not None and other is not None and not (isinstance(mine, float) and math.isnan(mine)):
+            delta = fmt(mine - other)
+        return fmt(mine), fmt(other), delta
+
+    def defaults(m: Any) -> int:
+        return len(getattr(m, "defaults", []))
+
+    def first_default(m: Any) -> int | None:
+        months = default_months(m)
+        return months[0][0] if months else None
+
+    rows = [
+        ("month", str(getattr(model, "date_label", model.steps)), None, None),
+        ("end-market spending", *both(lambda v: fmt_money(v) + " B$", lambda m: latest(m, "end_market_spend"))),
+        ("compute spending", *both(lambda v: fmt_money(v) + " B$", lambda m: latest(m, "compute_spend"))),
+        ("vendor revenue", *both(lambda v: fmt_money(v) + " B$", lambda m: latest(m, "vendor_revenue"))),
+        ("organic coverage", *both(fmt_share, lambda m: latest(m, "organic_coverage"))),
+        ("circularity", *both(fmt_share, lambda m: latest(m, "circularity"))),
+        ("defaults", *both(str, defaults)),
+        ("first default", *both(lambda v: "none" if v is None else f"month {v}", first_default, diff=False)),
+    ]
+    return rows
 
 
 # ----------------------------------------------------------------------------- books and events
@@ -330,108 +440,152 @@ def balance_rows(model: Any) -> list[dict[str, Any]]:
     return rows
 
 
-def balance_table_html(rows: Iterable[dict[str, Any]]) -> str:
-    head = "".join(f"<th>{c.replace('_', ' ')}</th>" for c in ("firm", "kind", *BALANCE_COLUMNS))
-    body = []
-    for row in rows:
-        style = " style='color:#b00020;text-decoration:line-through'" if row["defaulted"] else ""
-        cells = [f"<td>{html.escape(row['firm'])}</td>", f"<td>{KIND_LABEL.get(row['kind'], row['kind'])}</td>"]
-        cells += [f"<td data-col='{c}' style='text-align:right'>{fmt_money(row[c])}</td>" for c in BALANCE_COLUMNS]
-        body.append(f"<tr data-firm='{html.escape(row['firm'])}'{style}>{''.join(cells)}</tr>")
-    return (
-        "<table class='rt-balance' style='border-collapse:collapse;width:100%;font-size:13px'>"
-        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-        "<style>.rt-balance td,.rt-balance th{padding:2px 6px;border-bottom:1px solid #ddd}</style>"
-    )
+def _loan_by_account(model: Any) -> dict[tuple[str, str], Any]:
+    """(owner, account) -> the loan behind a `loan:N` line, on the holder's and the issuer's sheet."""
+    found = {}
+    for loan in getattr(model, "loans", {}).values():
+        found[(loan.issuer, loan.account)] = loan
+        found[(loan.holder, loan.account)] = loan
+    return found
 
 
-def event_rows(model: Any, limit: int = 200) -> list[tuple[int, str, str, str]]:
-    """The newest `limit` events, newest first, as (step, kind, agent, text)."""
+def _account_label(model: Any, owner: str, account: str, loans: dict[tuple[str, str], Any]) -> str:
+    loan = loans.get((owner, account))
+    if loan is None:
+        return account.replace("_", " ")
+    kinds = {a.name: a.kind for a in model.agents if hasattr(a, "name")}
+
+    def who(name: str) -> str:
+        return "investors" if kinds.get(name) == "investor" else name
+
+    if loan.issuer == owner:
+        return f"{loan.kind.replace('_', ' ')} loan from {who(loan.holder)} at {100 * loan.rate:.1f} %/year"
+    return f"{loan.kind.replace('_', ' ')} loan to {who(loan.issuer)} at {100 * loan.rate:.1f} %/year"
+
+
+def balance_sheet_lines(model: Any, name: str) -> dict[str, Any]:
+    """A firm's balance sheet by account (B$), each loan named by its counterparty, so a
+    negative net worth can be traced to the line that causes it."""
+    firm = model.by_name[name]
+    sheet = firm.books
+    loans = _loan_by_account(model)
+    assets = [(_account_label(model, name, k, loans), v) for k, v in sheet.assets.items() if abs(v) > 1e-9]
+    liabilities = [(_account_label(model, name, k, loans), v) for k, v in sheet.liabilities.items() if abs(v) > 1e-9]
+    return {
+        "firm": name, "kind": firm.kind, "defaulted": bool(getattr(firm, "defaulted", False)),
+        "assets": sorted(assets, key=lambda kv: -abs(kv[1])), "liabilities": sorted(liabilities, key=lambda kv: -abs(kv[1])),
+        "total_assets": sheet.total_assets, "total_liabilities": sheet.total_liabilities, "net_worth": sheet.net_worth,
+        "default_cause": getattr(firm, "default_cause", "") if getattr(firm, "defaulted", False) else "",
+    }
+
+
+def contract_lines(model: Any, name: str) -> list[str]:
+    """A firm's contracts in words: take-or-pay leases, vendor deals, and its loans either way."""
+    step = model.steps
     out = []
-    for e in reversed(events(model)[-limit:]):
-        if isinstance(e, dict):
-            out.append((e.get("step"), e.get("kind", ""), e.get("agent", ""), e.get("text", "")))
-        elif isinstance(e, tuple):
-            out.append(tuple(e))  # type: ignore[arg-type]
-        else:
-            out.append((e.step, e.kind, e.agent, e.text))
+    firm = model.by_name[name]
+    for c in getattr(firm, "contracts", ()):
+        if not getattr(c, "active", True):
+            continue
+        other = c.cloud if c.lab == name else c.lab
+        role = "rents from" if c.lab == name else "leases to"
+        left = max(0, c.end_step - max(step, c.start_step))
+        out.append(f"take-or-pay: {role} {other}, {c.gw:.2f} GW at {c.price_per_gw_month:.2f} B$/GW-month, "
+                   f"{left} months left ({fmt_money(c.committed_value(step))} B$ committed)")
+    for deal in getattr(model, "deals", []):
+        parties = {getattr(deal, f, None) for f in ("vendor", "lab", "cloud")}
+        if name in parties and getattr(deal, "active", True):
+            terms = ", ".join(f"{k.replace('_', ' ')} {v:g}" if isinstance(v, float) else f"{k.replace('_', ' ')} {v}"
+                              for k, v in _fields(deal).items() if k not in ("active",))
+            out.append(f"{type(deal).__name__}: {terms}")
+    for loan in getattr(model, "loans", {}).values():
+        if loan.outstanding <= 1e-9 or name not in (loan.issuer, loan.holder):
+            continue
+        out.append(f"loan: {_account_label(model, name, loan.account, {(name, loan.account): loan})}, "
+                   f"{fmt_money(loan.outstanding)} B$ outstanding, {loan.months_left} months left")
     return out
+
+
+def _fields(obj: Any) -> dict[str, Any]:
+    names = getattr(obj, "__dataclass_fields__", None) or getattr(obj, "__slots__", ())
+    return {n: getattr(obj, n) for n in names}
+
+
+def event_rows(model: Any, limit: int = 80) -> list[tuple[int, str, str, str]]:
+    """The newest `limit` events, newest first, as (step, kind, agent, text)."""
+    return [(e.get("step"), e.get("kind", ""), e.get("agent", ""), e.get("text", "")) for e in reversed(events(model)[-limit:])]
+
+
+# ----------------------------------------------------------------------------- live figures
+
+
+def _changed(new: Any, old: Any) -> bool:
+    if isinstance(new, np.ndarray) or isinstance(old, np.ndarray):
+        return not (isinstance(new, np.ndarray) and isinstance(old, np.ndarray) and np.array_equal(new, old))
+    return new != old
+
+
+@solara.component
+def LiveFigure(figure: dict[str, Any], testid: str = ""):
+    """A plotly widget created once and then updated in place: each render sends only what
+    changed (usually the traces' y values) as one batched update, so the browser restyles the
+    lines it has instead of rebuilding the chart."""
+    sent = solara.use_ref({"data": [], "layout": {}})  # what the widget shows
+    # no data or layout as element arguments: reacton would assign them again on every render
+    element = FigureWidget.element()
+
+    def sync():
+        widget = solara.get_widget(element)
+        old, data = sent.current, figure["data"]
+        if old is figure:
+            return
+        same_shape = len(widget.data) == len(data) and all(
+            t.type == d["type"] and t.name == d.get("name") for t, d in zip(widget.data, data))
+        if not same_shape:  # first draw, or traces came or went (the twin was turned on or off)
+            widget.data = []
+            widget.add_traces(data)
+            old = {"data": data, "layout": old["layout"]}
+        with widget.batch_update():
+            for trace, new, prev in zip(widget.data, data, old["data"]):
+                for key, value in new.items():
+                    if key != "type" and _changed(value, prev.get(key)):
+                        trace[key] = value
+            for key, value in figure["layout"].items():
+                if _changed(value, old["layout"].get(key)):
+                    widget.layout[key] = value
+        sent.current = figure
+
+    solara.use_effect(sync, None)
+    return solara.v.Html(tag="div", class_="rt-figure", attributes={"data-figure": testid}, children=[element])
+
+
+def time_chart_component(chart: TimeChart) -> Callable[[Any], Any]:
+    def Chart(model: Any):
+        return LiveFigure(time_figure(model, chart), testid=chart.key)
+
+    Chart.__name__ = "".join(part.title() for part in chart.key.split("_")) + "Chart"
+    return Chart
+
+
+TIME_CHART_COMPONENTS = {chart.key: time_chart_component(chart) for chart in TIME_CHARTS}
 
 
 # ----------------------------------------------------------------------------- components
 
 
 def KeyFigures(model: Any):
-    """Headline numbers of the current month, each in a cell the browser test can find."""
-    frame = model_frame(model)
-    last = frame.iloc[-1] if len(frame) else pd.Series(dtype=float)
-    cells = [
-        ("month", str(getattr(model, "date_label", model.steps))),
-        ("end-market spending", fmt_money(last.get("end_market_spend", float("nan"))) + " B$"),
-        ("compute spending", fmt_money(last.get("compute_spend", float("nan"))) + " B$"),
-        ("organic coverage", fmt_share(last.get("organic_coverage", float("nan")))),
-        ("circularity", fmt_share(last.get("circularity", float("nan")))),
-        ("defaults", str(sum(1 for f in firms(model) if getattr(f, "defaulted", False)))),
-    ]
-    body = "".join(
-        f"<div style='margin-right:22px'><div style='font-size:11px;color:#666'>{k}</div>"
-        f"<div data-key='{k}' style='font-size:18px;font-weight:600'>{v}</div></div>" for k, v in cells
-    )
-    return solara.HTML(tag="div", unsafe_innerHTML=f"<div class='rt-key' style='display:flex;flex-wrap:wrap'>{body}</div>")
-
-
-def _chart(builder: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    def Chart(model: Any):
-        fig = builder(model)
-        if isinstance(fig, Figure):
-            return solara.FigureMatplotlib(fig, format="png")
-        return solara.FigurePlotly(fig)
-
-    Chart.__name__ = builder.__name__.replace("_figure", "").title().replace("_", "") + "Chart"
-    return Chart
-
-
-RevenueProfitChart = _chart(revenue_profit_figure)
-CoverageChart = _chart(coverage_figure)
-MarketValueChart = _chart(market_value_figure)
-CircularityChart = _chart(circularity_figure)
-CapacityChart = _chart(capacity_figure)
-PricesChart = _chart(prices_figure)
-CreditChart = _chart(credit_figure)
-
-
-def MoneyLoop(model: Any):
-    fig = sankey_figure(model)
-    if fig is None:
-        return solara.Text("Money flows this month: none yet, press Step.", style={"color": "#666"})
-    return solara.FigurePlotly(fig)
-
-
-def BalanceSheets(model: Any):
-    with solara.Column(gap="4px") as main:
-        solara.Markdown("**Balance sheets** (B$; struck through = defaulted)")
-        solara.HTML(tag="div", unsafe_innerHTML=balance_table_html(balance_rows(model)))
-    return main
-
-
-def EventLog(model: Any):
-    rows = event_rows(model)
-    body = "".join(
-        f"<tr><td>{s}</td><td>{html.escape(str(k))}</td><td>{html.escape(str(a))}</td><td>{html.escape(str(t))}</td></tr>"
-        for s, k, a, t in rows
-    ) or "<tr><td colspan='4' style='color:#888'>nothing yet</td></tr>"
-    table = (
-        "<div style='max-height:260px;overflow-y:auto'><table class='rt-events' style='border-collapse:collapse;width:100%;font-size:12px'>"
-        f"<thead><tr><th>month</th><th>event</th><th>who</th><th>what</th></tr></thead><tbody>{body}</tbody></table></div>"
-        "<style>.rt-events td,.rt-events th{padding:1px 6px;border-bottom:1px solid #eee;text-align:left;vertical-align:top}</style>"
-    )
-    with solara.Column(gap="4px") as main:
-        solara.Markdown(f"**Event log** ({len(events(model))} events, newest first)")
-        solara.HTML(tag="div", unsafe_innerHTML=table)
-    return main
-
-
-# ----------------------------------------------------------------------------- shocks
+    """Headline figures of the month; with the twin on, its value and the difference beside each."""
+    rows = key_figures(model)
+    twin = twin_of(model) is not None
+    cells = []
+    for name, mine, other, delta in rows:
+        extra = ""
+        if twin and other is not None:
+            extra = (f"<div style='font-size:11px;color:#555'>twin <span data-twin='{name}'>{html.escape(other)}</span>"
+                     + (f" · Δ <span data-delta='{name}'>{html.escape(delta)}</span>" if delta is not None else "") + "</div>")
+        cells.append(f"<div style='margin-right:20px'><div style='font-size:11px;color:#666'>{name}</div>"
+                     f"<div data-key='{name}' style='font-size:18px;font-weight:600'>{html.escape(mine)}</div>{extra}</div>")
+    return solara.HTML(tag="div", unsafe_innerHTML=f"<div class='rt-key' style='display:flex;flex-wrap:wrap'>{''.join(cells)}</div>")
 
 
 # (button label, shock kind, size): sizes in the units of model.scenario.Shock
@@ -443,17 +597,15 @@ SHOCKS = {
 
 
 def fire_shock(model: Any, which: str, target: str = "") -> None:
-    """Hit the running model now; the effect shows in the next step's figures."""
+    """Hit the running model now (and its twin, if running); the effect shows in the next step."""
     _label, kind, size = SHOCKS[which]
-    model.apply_shock(kind, target, size)
+    fire = getattr(model, "fire_shock", None) or model.apply_shock
+    fire(kind, target, size)
 
 
 @solara.component
-def ShockButtons(model: Any):
+def ShockButtons(model: Any, version: int = 0):
     """Buttons that hit the running model: watch the contagion on the next steps."""
-    from mesa.visualization.utils import force_update, update_counter
-
-    update_counter.get()
     labs = [f.name for f in firms(model) if f.kind == "lab" and not getattr(f, "defaulted", False)]
     lab, set_lab = solara.use_state(labs[0] if labs else "")
     last, set_last = solara.use_state("")
@@ -462,30 +614,131 @@ def ShockButtons(model: Any):
 
     def hit(which: str, target: str = ""):
         fire_shock(model, which, target)
-        set_last(f"{SHOCKS[which][0]}{' (' + target + ')' if target else ''} at month {model.steps}: shows from the next step")
-        force_update()
+        arms = " (both arms)" if twin_of(model) is not None else ""
+        set_last(f"{SHOCKS[which][0]}{' (' + target + ')' if target else ''}{arms} at month {model.steps}: shows from the next step")
 
     with solara.Column(gap="6px") as main:
-        solara.Markdown("**Shocks** (hit the running model now)")
-        with solara.Row(gap="6px", style={"flex-wrap": "wrap"}):
-            solara.Button(SHOCKS["stall"][0], color="error", outlined=True, on_click=lambda: hit("stall"))
-            solara.Button(SHOCKS["grid_delay"][0], color="error", outlined=True, on_click=lambda: hit("grid_delay"))
-        with solara.Row(gap="6px", style={"align-items": "center"}):
+        with solara.Row(gap="6px", style={"flex-wrap": "wrap", "align-items": "center"}):
+            solara.Text("Shocks (hit the running model now):", style={"font-weight": "600"})
+            solara.Button(SHOCKS["stall"][0], color="error", outlined=True, small=True, on_click=lambda: hit("stall"))
+            solara.Button(SHOCKS["grid_delay"][0], color="error", outlined=True, small=True, on_click=lambda: hit("grid_delay"))
             if labs:
-                solara.Select("Lab", values=labs, value=lab, on_value=set_lab, style={"max-width": "180px"})
-            solara.Button(SHOCKS["missed_payment"][0], color="error", outlined=True, disabled=not labs,
+                solara.Select("Lab", values=labs, value=lab, on_value=set_lab, style={"max-width": "140px"})
+            solara.Button(SHOCKS["missed_payment"][0], color="error", outlined=True, small=True, disabled=not labs,
                           on_click=lambda: hit("missed_payment", lab))
         if last:
             solara.Text(last, style={"font-size": "12px", "color": "#b00020"})
     return main
 
 
-def KeyFiguresAndShocks(model: Any):
-    """The month's headline numbers, this month's legs of the loop, and the shock buttons."""
+def circularity_panel_html(model: Any) -> str:
+    """The month's circularity beside the Sankey: the ratio, the round-tripped share, the legs."""
     legs = loop_summary(model)
-    loop = " · ".join(f"{k}: {fmt_money(v)} B$" for k, v in legs.items())
-    with solara.Column(gap="8px") as main:
-        KeyFigures(model)
-        solara.Text(f"Loop this month: {loop}", style={"font-size": "12px", "color": "#444"})
-        ShockButtons(model)
+    twin = twin_of(model)
+    rows = [("circularity", fmt_share(latest(model, "circularity")), "vendor money in its customers / trailing-12-month revenue"),
+            ("round-tripped", fmt_share(latest(model, "round_tripped_share")), "share of vendor revenue that is its own money coming back"),
+            ("Lucent 2000", fmt_share(LUCENT_CIRCULARITY), "for reference")]
+    if twin is not None:
+        rows.insert(1, ("twin", fmt_share(latest(twin, "circularity")), "the same run without vendor money"))
+    body = "".join(f"<div style='margin-bottom:8px'><div style='font-size:11px;color:#666'>{k}</div>"
+                   f"<div data-circ='{k}' style='font-size:20px;font-weight:600'>{v}</div>"
+                   f"<div style='font-size:11px;color:#888'>{why}</div></div>" for k, v, why in rows)
+    leg_rows = "".join(f"<tr><td>{html.escape(k)}</td><td style='text-align:right'>{fmt_money(v)}</td></tr>" for k, v in legs.items())
+    return (f"<div class='rt-circ'>{body}<div style='font-size:12px;font-weight:600;margin-top:6px'>Legs of the loop this month (B$)</div>"
+            f"<table style='font-size:12px;border-collapse:collapse'>{leg_rows}</table></div>")
+
+
+def MoneyLoop(model: Any):
+    fig = sankey_figure(model)
+    with solara.Row(gap="12px", style={"align-items": "flex-start", "flex-wrap": "nowrap"}) as main:
+        with solara.Div(classes=["rt-sankey-card"], style={"flex": "none", "width": f"{SANKEY_WIDTH}px", "min-height": f"{SANKEY_HEIGHT}px", "overflow": "hidden"}):
+            if fig is None:
+                solara.Text("Money flows this month: none yet, press Step.", style={"color": "#666"})
+            else:
+                LiveFigure(fig, testid="sankey")
+        solara.HTML(tag="div", unsafe_innerHTML=circularity_panel_html(model), style={"min-width": "200px"})
+    return main
+
+
+@solara.component_vue("balance_table.vue")
+def BalanceTable(headers: list[str], columns: list[str], rows: list[dict[str, Any]], chosen: str,
+                 event_choose: Callable[[str], None]):
+    """The balance-sheet table as one small Vue template: one widget whose rows update in place
+    each month, and a click on a row reports its firm."""
+
+
+def balance_table_rows(model: Any) -> list[dict[str, Any]]:
+    """The table's rows as the page shows them (formatted B$)."""
+    return [{"firm": r["firm"], "kind": KIND_LABEL.get(r["kind"], r["kind"]), "defaulted": r["defaulted"],
+             "cells": {col: fmt_money(r[col]) for col in BALANCE_COLUMNS}} for r in balance_rows(model)]
+
+
+@solara.component
+def BalanceSheets(model: Any, version: int = 0):
+    """Balance sheets per firm; clicking a row opens its lines by account and its contracts."""
+    chosen, set_chosen = solara.use_state("")
+    rows = balance_table_rows(model)
+    if chosen and chosen not in {r["firm"] for r in rows}:
+        chosen = ""
+    with solara.Column(gap="4px") as main:
+        solara.Markdown("**Balance sheets** (B$; struck through = defaulted; click a firm for its books and contracts)")
+        BalanceTable(headers=[h.replace("_", " ") for h in ("firm", "kind", *BALANCE_COLUMNS)], columns=list(BALANCE_COLUMNS),
+                     rows=rows, chosen=chosen, event_choose=lambda firm: set_chosen("" if firm == chosen else firm))
+        if chosen:
+            FirmBooks(model, chosen)
+    return main
+
+
+def firm_books_html(model: Any, name: str) -> str:
+    lines = balance_sheet_lines(model, name)
+
+    def table(title: str, items: list[tuple[str, float]], total: float) -> str:
+        rows = "".join(f"<tr><td>{html.escape(k)}</td><td style='text-align:right'>{fmt_money(v)}</td></tr>" for k, v in items)
+        return (f"<table class='rt-lines' data-side='{title}' style='border-collapse:collapse;font-size:12px;min-width:260px'>"
+                f"<thead><tr><th style='text-align:left'>{title}</th><th style='text-align:right'>B$</th></tr></thead>"
+                f"<tbody>{rows}</tbody><tfoot><tr><td><b>total</b></td><td style='text-align:right'><b>{fmt_money(total)}</b></td></tr></tfoot></table>")
+
+    contracts = contract_lines(model, name)
+    contract_html = "".join(f"<li>{html.escape(c)}</li>" for c in contracts) or "<li style='color:#888'>none</li>"
+    cause = f"<div style='color:#b00020'>defaulted: {html.escape(lines['default_cause'])}</div>" if lines["defaulted"] else ""
+    return (
+        f"<div class='rt-books' data-books='{html.escape(name)}' style='border:1px solid #ddd;padding:6px;margin-top:4px'>"
+        f"<div style='font-weight:600'>{html.escape(name)} ({KIND_LABEL.get(lines['kind'], lines['kind'])}): net worth "
+        f"<span data-books-net-worth>{fmt_money(lines['net_worth'])}</span> B$ = assets {fmt_money(lines['total_assets'])} "
+        f"− liabilities {fmt_money(lines['total_liabilities'])}</div>{cause}"
+        f"<div style='display:flex;gap:18px;flex-wrap:wrap'>{table('assets', lines['assets'], lines['total_assets'])}"
+        f"{table('liabilities', lines['liabilities'], lines['total_liabilities'])}</div>"
+        f"<div style='font-weight:600;margin-top:4px;font-size:12px'>Contracts</div><ul style='font-size:12px;margin:0'>{contract_html}</ul></div>"
+    )
+
+
+def FirmBooks(model: Any, name: str):
+    return solara.HTML(tag="div", unsafe_innerHTML=firm_books_html(model, name))
+
+
+def event_log_html(model: Any) -> str:
+    """The event log, newest first; this month's defaults flash."""
+    rows = event_rows(model)
+    now = model.steps
+    body = []
+    for s, k, a, t in rows:
+        cls = ""
+        if k == "default":
+            cls = " class='rt-default rt-flash'" if s == now else " class='rt-default'"
+        body.append(f"<tr{cls}><td>{s}</td><td>{html.escape(str(k))}</td><td>{html.escape(str(a))}</td><td>{html.escape(str(t))}</td></tr>")
+    rows_html = "".join(body) or "<tr><td colspan='4' style='color:#888'>nothing yet</td></tr>"
+    return (
+        "<div style='max-height:260px;overflow-y:auto'><table class='rt-events' style='border-collapse:collapse;width:100%;font-size:12px'>"
+        f"<thead><tr><th>month</th><th>event</th><th>who</th><th>what</th></tr></thead><tbody>{rows_html}</tbody></table></div>"
+        "<style>.rt-events td,.rt-events th{padding:1px 6px;border-bottom:1px solid #eee;text-align:left;vertical-align:top}"
+        f".rt-default td{{color:{DEFAULT_COLOR};font-weight:600}}"
+        ".rt-flash{animation:rt-flash 0.6s ease-in-out 4}"
+        "@keyframes rt-flash{0%{background:#fff}50%{background:#ffcdd2}100%{background:#fff}}</style>"
+    )
+
+
+def EventLog(model: Any):
+    with solara.Column(gap="4px") as main:
+        solara.Markdown(f"**Event log** ({len(events(model))} events, newest first; a default flashes)")
+        solara.HTML(tag="div", unsafe_innerHTML=event_log_html(model))
     return main

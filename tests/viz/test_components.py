@@ -1,31 +1,27 @@
-"""Every component of the live page renders, without a browser, for 24 steps of every bundled
-scenario (an exception in any component would replace the whole page with a traceback)."""
+"""The page's parts without a browser: the main area renders for 24 months of every bundled
+scenario (an exception in any component would replace the whole page with a traceback), and
+the figure builders say what the page will show."""
 
 from __future__ import annotations
 
 import pytest
 import solara
-from mesa.visualization.solara_viz import _wrap_component
-from mesa.visualization.utils import force_update
 
 from viz import components as c
-from viz.app import COMPONENTS, LiveModel, bundled_scenarios
+from viz.app import LiveModel, LiveSession, MainArea, Sidebar, bundled_scenarios
 
 STEPS = 24
 
 
 @solara.component
-def AllComponents(model):
-    with solara.Column() as main:
-        for component, _page in COMPONENTS:
-            _wrap_component(component)(model)
-    return main
+def Rendered(model, version):
+    MainArea(model, version)
 
 
 @pytest.mark.parametrize("scenario", bundled_scenarios())
-def test_every_component_renders_for_24_steps(scenario):
+def test_the_main_area_renders_for_24_months(scenario):
     model = LiveModel(scenario_name=scenario)
-    _box, rc = solara.render(AllComponents(model), handle_error=False)
+    _box, rc = solara.render(Rendered(model, 0), handle_error=False)
     try:
         for i in range(STEPS):
             if i == STEPS // 2:  # the shock buttons' actions, mid-run
@@ -35,34 +31,95 @@ def test_every_component_renders_for_24_steps(scenario):
                 if labs:
                     c.fire_shock(model, "missed_payment", labs[0])
             model.step()
-            force_update()  # what SolaraViz does after a step: every component re-renders
+            rc.render(Rendered(model, i + 1))
     finally:
         rc.close()
     assert model.steps == STEPS
-    # the figures are not empty: each chart plots the steps so far
-    assert len(c.coverage_figure(model).data[0].y) == STEPS + 1
-    assert len(c.circularity_figure(model).axes[0].get_lines()[0].get_xdata()) == STEPS + 1
-    assert len(c.revenue_profit_figure(model).axes[0].get_lines()) >= 2
-    assert c.balance_rows(model)
-    assert any(e["kind"] == "shock" for e in model.events)
+    for chart in c.TIME_CHARTS:
+        figure = c.time_figure(model, chart)
+        assert figure["data"], chart.key
+        assert all(len(t["y"]) == STEPS + 1 for t in figure["data"]), chart.key
+    assert [e["kind"] for e in model.events].count("shock") == 3
+    assert model.page_shocks == [(STEPS // 2, "end_market_stall", "", 0.0), (STEPS // 2, "grid_delay", "", 12.0),
+                                 *([(STEPS // 2, "missed_payment", labs[0], 1.0)] if labs else [])]
 
 
-def test_scenarios_are_bundled():
-    assert "baseline" in bundled_scenarios()
+def test_the_sidebar_renders():
+    session = LiveSession("baseline")
+    _box, rc = solara.render(Sidebar(session), handle_error=False)
+    try:
+        session.step()
+        session.set_value("annual_growth", 0.9)
+        session.reset()
+        assert session.model.value.params.end_market.annual_growth == pytest.approx(0.9)
+        assert session.model.value.steps == 0
+    finally:
+        rc.close()
 
 
-def test_sankey_shows_the_circle():
-    """After a few months the vendor -> lab -> cloud -> vendor circle is in the Sankey."""
+@pytest.fixture(scope="module")
+def month6():
     model = LiveModel(scenario_name="baseline")
     for _ in range(6):
         model.step()
-    sankey = c.sankey_figure(model).data[0]
-    labels = list(sankey.node.label)
-    kinds = {f"{f.name} {side}": f.kind for f in c.firms(model) for side in ("pays", "gets")}
-    edges = {(kinds.get(labels[s]), kinds.get(labels[t])) for s, t in zip(sankey.link.source, sankey.link.target)}
+    return model
+
+
+def test_sankey_runs_in_the_loops_order(month6):
+    """Payers vendor, lab, cloud face payees lab, cloud, vendor, so the legs of the circle run
+    straight across; small nodes are pooled into "other"."""
+    trace = c.sankey_figure(month6)["data"][0]
+    labels = trace["node"]["label"]
+    kinds = {f.name: f.kind for f in c.firms(month6)}
+    payers = labels[: trace["node"]["x"].count(0.001)]
+    payees = labels[len(payers):]
+
+    def kind_order(column, order):
+        ranks = [order.index(kinds.get(label.rsplit(" ", 1)[0], label.rsplit(" ", 1)[0].replace(" ", "_"))) for label in column
+                 if kinds.get(label.rsplit(" ", 1)[0], label.rsplit(" ", 1)[0].replace(" ", "_")) in order]
+        return ranks == sorted(ranks)
+
+    assert kind_order(payers, c.PAYER_ORDER) and kind_order(payees, c.PAYEE_ORDER)
+    assert len(payers) <= c.SANKEY_MAX_NODES and len(payees) <= c.SANKEY_MAX_NODES
+    edges = {(kinds.get(labels[s].rsplit(" ", 1)[0]), kinds.get(labels[t].rsplit(" ", 1)[0]))
+             for s, t in zip(trace["link"]["source"], trace["link"]["target"])}
     assert ("lab", "cloud") in edges  # compute rent
     assert ("cloud", "vendor") in edges  # chip sales
-    assert ("vendor", "lab") in edges or ("vendor", "cloud") in edges  # equity, loans, backstops
+    # pooling keeps every B$: the links carry all of the month's flows
+    assert sum(trace["link"]["value"]) == pytest.approx(sum(c.loop_totals(month6).values()))
+    ys = trace["node"]["y"]
+    assert ys[: len(payers)] == sorted(ys[: len(payers)]) and ys[len(payers):] == sorted(ys[len(payers):])
+
+
+def test_small_flows_are_pooled():
+    kinds = {"A": "lab", "B": "lab", "C": "cloud", "D": "cloud", "E": "cloud"}
+    nodes, where = c._pool({"A": 50.0, "B": 40.0, "C": 8.0, "D": 1.0, "E": 1.0}, kinds, c.PAYER_ORDER)
+    assert nodes == ["A", "B", "C", "other"] and where["D"] == where["E"] == "other"
+    nodes, where = c._pool({"A": 50.0, "B": 49.0, "C": 1.0}, kinds, c.PAYER_ORDER)
+    assert nodes == ["A", "B", "C"]  # one small node keeps its name: "other" would hide it for nothing
+
+
+def test_a_firms_books_add_up_and_name_each_loan(month6):
+    for firm in c.firms(month6):
+        lines = c.balance_sheet_lines(month6, firm.name)
+        assert sum(v for _k, v in lines["assets"]) == pytest.approx(lines["total_assets"], abs=1e-9)
+        assert sum(v for _k, v in lines["liabilities"]) == pytest.approx(lines["total_liabilities"], abs=1e-9)
+        assert lines["total_assets"] - lines["total_liabilities"] == pytest.approx(lines["net_worth"], abs=1e-6)
+        assert not any(label.startswith("loan:") for label, _v in lines["liabilities"])
+    clouds = [f.name for f in c.firms(month6) if f.kind == "cloud"]
+    assert any("take-or-pay" in line for name in clouds for line in c.contract_lines(month6, name))
+
+
+def test_time_figures_draw_defaults_and_references(month6):
+    figure = c.time_figure(month6, c.CHARTS_BY_KEY["circularity"])
+    refs = [s for s in figure["layout"]["shapes"] if s["name"].startswith("ref:")]
+    assert refs and refs[0]["y0"] == pytest.approx(c.LUCENT_CIRCULARITY)
+    month6.defaults.append({"agent": "X", "kind": "lab", "step": 5, "cause": "test"})
+    try:
+        figure = c.time_figure(month6, c.CHARTS_BY_KEY["revenue"])
+        assert [s["x0"] for s in figure["layout"]["shapes"] if s["name"] == "default:X"] == [5]
+    finally:
+        month6.defaults.pop()
 
 
 def test_flow_groups():
