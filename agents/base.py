@@ -78,7 +78,7 @@ class Firm(mesa.Agent):
         self.costs_month = 0.0
         self.revenue_history: deque[float] = deque(maxlen=12)
         self.profit_history: deque[float] = deque(maxlen=12)
-        self.value_history: deque[float] = deque(maxlen=4)  # market value, last four months
+        self.price_history: deque[float] = deque(maxlen=4)  # share price, last four months
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r})"

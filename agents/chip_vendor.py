@@ -1,5 +1,7 @@
-"""The chip vendor: makes accelerators, sells them by the GW, and finances its own customers
-(equity per GW deployed, warrants, vendor loans, capacity backstops) within an exposure budget."""
+"""The chip vendor: makes accelerators, sells them by the GW to the modelled clouds and to
+buyers outside the chain, and finances its own customers through the deals its scenario states
+(equity per GW deployed, warrants, round participation, vendor loans, credit lines, guarantees,
+capacity backstops) within an exposure budget."""
 
 from __future__ import annotations
 
@@ -25,11 +27,29 @@ class ChipVendor(Firm):
         self.capacity_gw = config.capacity_gw_month
         self.orders_history: deque[float] = deque([config.capacity_gw_month * 0.8] * 3, maxlen=3)
         self.orders_month = 0.0  # GW ordered this month (filled by the chip market)
-        # Seed revenue history with the year before the start (the trailing-12m measures need it)
-        self.revenue_history.extend([config.annual_revenue / 12.0] * 12)
-        self.profit_history.extend([config.annual_revenue / 12.0 * (config.gross_margin - 0.2)] * 12)
+        # The year before the start: outside sales only until the model adds what the modelled
+        # clouds buy (an unreported burn-in from the opening state), so the trailing-12m measures
+        # start from what this economy actually produces
+        self.seed_history(self.outside_sales_month())
         self.round_tripped_history: deque[float] = deque([0.0] * 12, maxlen=12)
         self.exposure = 0.0  # circular exposure now (B$), updated by the model
+
+    def outside_sales_month(self, months: int = 0, sentiment_change: float = 0.0, spread_change: float = 0.0) -> float:
+        """B$ of chips sold this month to buyers outside the modelled chain, `months` after the
+        start: their capital spending on its trend, moved by the capital markets that fund it."""
+        cfg = self.config
+        return self.rules["vendor.outside_sales"](
+            cfg.outside_capex, cfg.outside_capex_share, cfg.outside_growth, months, sentiment_change, spread_change,
+            cfg.outside_sentiment_elasticity, cfg.outside_spread_elasticity,
+        )
+
+    def seed_history(self, monthly_revenue: float) -> None:
+        """Trailing history of a steady year at `monthly_revenue` (profit at gross margin less opex)."""
+        cfg = self.config
+        self.revenue_history.clear()
+        self.profit_history.clear()
+        self.revenue_history.extend([monthly_revenue] * 12)
+        self.profit_history.extend([monthly_revenue * cfg.gross_margin - cfg.opex] * 12)
         self.peak_revenue_t12m = self.revenue_t12m
 
     def decide(self) -> None:
@@ -41,7 +61,7 @@ class ChipVendor(Firm):
         ) * self.model.export_factor(self.name)
         price = self.rules["vendor.pricing"](cfg.price_per_gw, utilisation)
         budget = self.rules["vendor.financing"](cfg.financing_share, self.revenue_t12m, self.exposure)
-        budget = min(budget, max(0.0, self.books.cash - 6.0 * cfg.opex))  # never below half a year of opex
+        budget = min(budget, max(0.0, self.books.cash - cfg.financing_cash_floor_months * cfg.opex))
         self.peak_revenue_t12m = max(self.peak_revenue_t12m, self.revenue_t12m)
         opex = self.rules["vendor.opex"](cfg.opex, self.revenue_t12m, self.peak_revenue_t12m)
         self.plan = VendorPlan(price_per_gw=price, capacity_gw=self.capacity_gw, financing_budget=budget, opex=opex)

@@ -6,14 +6,16 @@ An experiment file is TOML (see `experiments/phase_diagram.toml`):
     name = "phase_diagram"
     scenario = "baseline"           # a bundled scenario name or a path (relative to this file)
     replications = 10               # seeds per parameter point
+    steps = 180                     # months per run (default: the scenario's meta.steps)
     root_seed = 20260101            # every run's seed is spawned from this one number
     check_invariants = false        # accounting checks cost time; sweeps switch them off
 
     [experiment.fixed]              # overrides applied to every run (dotted scenario paths)
-    "meta.steps" = 120
+    "credit.base_spread" = 0.02
 
     [design]
-    method = "grid"                 # "grid" (full factorial), "lhs" (Latin hypercube), "sobol" (Saltelli, SALib)
+    method = "grid"                 # "grid" (full factorial), "lhs" (Latin hypercube), "sobol" (Saltelli, SALib),
+                                    # "list" (point i takes every parameter's i-th value: explicit arms)
     samples = 64                    # lhs: number of points; sobol: base sample N (N*(2D+2) points)
 
     [[parameters]]
@@ -29,7 +31,10 @@ An experiment file is TOML (see `experiments/phase_diagram.toml`):
 
 Runs are numbered point-major: `run_id = point_id * replications + replication`. Run `i`
 uses `SeedSequence(root_seed, spawn_key=(i,))`, which is exactly `SeedSequence(root_seed).spawn(N)[i]`,
-so any run can be reproduced alone from the two numbers stored with it.
+so any run can be reproduced alone from the two numbers stored with it. With
+`paired_seeds = true` the spawn key is the replication instead, `SeedSequence(root_seed,
+spawn_key=(replication,))`: replication r of every point runs on the same seed, which is how
+`roundtrip compare` pairs its two arms.
 
 Everything here is checked before anything is written: a malformed file, an unknown parameter
 path, an empty range or a value the scenario rejects is an `ExperimentError` naming the file
@@ -65,8 +70,15 @@ class ExperimentSection(_Strict):
     description: str = ""
     scenario: str = "baseline"
     replications: int = Field(1, ge=1, le=100_000)
+    # The horizon of every run, months; None keeps the scenario's meta.steps. Written here (not
+    # hidden in `fixed`) because it decides answers: a bust that circularity postpones falls
+    # after month 120 (docs/experiments.md).
+    steps: int | None = Field(None, ge=1, le=1200)
     root_seed: int = Field(0, ge=0, lt=2**63)
     check_invariants: bool = False
+    # Paired designs (`roundtrip compare`): every point's replication r runs on the same seed,
+    # so the arms of a pair see the same demand path (common random numbers).
+    paired_seeds: bool = False
     fixed: dict[str, Any] = Field(default_factory=dict)
     # Which function runs one scenario. Advanced: lets a test or a researcher swap the model.
     simulator: str = DEFAULT_SIMULATOR
@@ -109,7 +121,7 @@ class Parameter(_Strict):
 
 
 class DesignSection(_Strict):
-    method: Literal["grid", "lhs", "sobol"] = "grid"
+    method: Literal["grid", "lhs", "sobol", "list"] = "grid"
     samples: int | None = Field(None, ge=1, le=10_000_000)
     second_order: bool = False
 
@@ -127,13 +139,21 @@ class ExperimentFile(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> "ExperimentFile":
+        if self.experiment.steps is not None and "meta.steps" in self.experiment.fixed:
+            raise ValueError("experiment.steps and experiment.fixed.\"meta.steps\" both set the horizon; keep one")
         names = [p.name for p in self.parameters]
         if len(set(names)) != len(names):
             raise ValueError(f"parameters: names must be unique, got {names}")
         reserved = {"run_id", "point_id", "replication", "status", "error", "traceback", "seed_root", "seed_spawn_key", "elapsed_s"}
         if clash := reserved & set(names):
             raise ValueError(f"parameters: name {sorted(clash)[0]!r} is reserved for a results column")
-        if self.design.method == "grid":
+        if self.design.method == "list":
+            lengths = {len(p.values) if p.values is not None else -1 for p in self.parameters}
+            if -1 in lengths or len(lengths) != 1:
+                raise ValueError("design.method = \"list\": every parameter needs `values`, all of the same length (point i takes each one's i-th value)")
+            if self.design.samples is not None:
+                raise ValueError("design.samples: only for lhs and sobol designs (a list's size is its length)")
+        elif self.design.method == "grid":
             for i, p in enumerate(self.parameters):
                 if p.values is None and p.levels is None:
                     raise ValueError(f"parameters[{i}] ({p.path}): a grid needs `levels` or `values`")
@@ -200,6 +220,8 @@ class Experiment:
         from model.scenario import load_scenario
 
         fixed = dict(self.spec.experiment.fixed)
+        if self.spec.experiment.steps is not None:
+            fixed["meta.steps"] = self.spec.experiment.steps
         fixed.setdefault("check_invariants", self.spec.experiment.check_invariants)
         try:
             return load_scenario(self._scenario_ref(), overrides=fixed)
@@ -255,7 +277,11 @@ class Experiment:
             yield self.run(run_id)
 
     def seed(self, run_id: int) -> np.random.SeedSequence:
-        return run_seed(self.root_seed, run_id)
+        return run_seed(self.root_seed, self.seed_key(run_id))
+
+    def seed_key(self, run_id: int) -> int:
+        """The spawn key of run `run_id`'s seed: the run id, or its replication when paired."""
+        return seed_spawn_key(run_id, run_id % self.replications, self.spec.experiment.paired_seeds)
 
     def validate_points(self, limit: int = 2000) -> None:
         """Apply every point's overrides (up to `limit` points) to the base scenario: bad paths and values fail here."""
@@ -292,7 +318,9 @@ class Experiment:
             "run_numbering": "run_id = point_id * replications + replication",
             "keep": self.spec.keep.model_dump(mode="json"),
             "fixed": self.spec.experiment.fixed,
+            "steps": self.spec.experiment.steps,
             "check_invariants": self.spec.experiment.check_invariants,
+            "paired_seeds": self.spec.experiment.paired_seeds,
             "scenario": self.spec.experiment.scenario,
             "simulator": self.spec.experiment.simulator,
         }
@@ -310,6 +338,11 @@ def run_seed(root_seed: int, run_id: int) -> np.random.SeedSequence:
     return np.random.SeedSequence(root_seed, spawn_key=(run_id,))
 
 
+def seed_spawn_key(run_id: int, replication: int, paired: bool) -> int:
+    """Which child of the root seed a run draws from: its run id, or its replication when paired."""
+    return replication if paired else run_id
+
+
 def _plain(v: Any) -> Any:
     if isinstance(v, np.generic):
         return v.item()
@@ -319,7 +352,9 @@ def _plain(v: Any) -> Any:
 def _expand(spec: ExperimentFile) -> np.ndarray:
     params = spec.parameters
     method = spec.design.method
-    if method == "grid":
+    if method == "list":
+        rows = list(zip(*([p.cast(v) if p.numeric and isinstance(v, (int, float)) else v for v in p.values] for p in params)))
+    elif method == "grid":
         axes = []
         for p in params:
             if p.values is not None:
@@ -346,7 +381,8 @@ def _expand(spec: ExperimentFile) -> np.ndarray:
         rows = [tuple(p.cast(x) for p, x in zip(params, row)) for row in matrix]
     out = np.empty((len(rows), len(params)), dtype=object)
     for i, row in enumerate(rows):
-        out[i, :] = row
+        for j, value in enumerate(row):  # one by one: a value may itself be a list (a deals table)
+            out[i, j] = value
     return out
 
 

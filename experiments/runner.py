@@ -33,7 +33,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from experiments.design import Experiment, run_seed
+from experiments.design import Experiment, run_seed, seed_spawn_key
 from experiments.storage import ResultsStore
 
 MAX_ATTEMPTS = 3  # a chunk whose worker dies this many times is recorded as failed
@@ -55,6 +55,7 @@ class ChunkTask:
     runs: list[tuple[int, int, int, dict[str, Any], bool, dict[str, Any]]]
     # (run_id, point_id, replication, overrides, keep_series, parameter columns)
     attempts: int = 0
+    paired_seeds: bool = False  # seed from the replication, not the run id (design.seed_spawn_key)
 
     @property
     def run_ids(self) -> list[int]:
@@ -112,16 +113,17 @@ def execute_chunk(task: ChunkTask, partial: list | None = None) -> tuple[list[di
     series_frames = []
     scenarios: dict[int, Any] = {}
     for run_id, point_id, rep, overrides, keep_series, columns in task.runs:
+        spawn_key = seed_spawn_key(run_id, rep, task.paired_seeds)
         record: dict[str, Any] = {
             "run_id": run_id, "point_id": point_id, "replication": rep, **columns,
-            "seed_root": task.root_seed, "seed_spawn_key": run_id,
+            "seed_root": task.root_seed, "seed_spawn_key": spawn_key,
             "status": "ok", "error": None, "traceback": None,
         }
         t0 = time.perf_counter()
         try:
             if point_id not in scenarios:
                 scenarios = {point_id: base.with_overrides(overrides, source=f"run {run_id}") if overrides else base}
-            result = simulate(scenarios[point_id], seed=run_seed(task.root_seed, run_id), keep_series=keep_series)
+            result = simulate(scenarios[point_id], seed=run_seed(task.root_seed, spawn_key), keep_series=keep_series)
             for key, value in dict(result.summary).items():
                 record[f"model_{key}" if key in record or key in _META else key] = _cell(value)
             if keep_series and getattr(result, "series", None) is not None:
@@ -145,7 +147,7 @@ def failed_chunk_records(task: ChunkTask, error: str) -> list[dict[str, Any]]:
     """Records for a chunk that never came back (its worker died too often)."""
     return [
         {"run_id": run_id, "point_id": point_id, "replication": rep, **columns,
-         "seed_root": task.root_seed, "seed_spawn_key": run_id,
+         "seed_root": task.root_seed, "seed_spawn_key": seed_spawn_key(run_id, rep, task.paired_seeds),
          "status": "failed", "error": error, "traceback": None, "elapsed_s": float("nan")}
         for run_id, point_id, rep, _, _, columns in task.runs
     ]
@@ -415,6 +417,7 @@ def make_chunks(experiment: Experiment, pending: np.ndarray, size: int) -> Itera
             scenario_json=scenario_json,
             root_seed=experiment.root_seed,
             runs=runs,
+            paired_seeds=experiment.spec.experiment.paired_seeds,
         )
 
 
@@ -525,4 +528,4 @@ def rerun(directory: str | os.PathLike, run_id: int, keep_series: bool = True) -
     spec = experiment.run(run_id)
     scenario = experiment.base_scenario.with_overrides(spec.overrides) if spec.overrides else experiment.base_scenario
     simulate = resolve_simulator(experiment.spec.experiment.simulator)
-    return simulate(scenario, seed=run_seed(experiment.root_seed, run_id), keep_series=keep_series)
+    return simulate(scenario, seed=experiment.seed(run_id), keep_series=keep_series)

@@ -217,7 +217,9 @@ class ResultsStore:
             "design": exp.describe(),
             "seeds": {
                 "root_seed": exp.root_seed,
-                "per_run": "numpy.random.SeedSequence(root_seed, spawn_key=(run_id,)) == SeedSequence(root_seed).spawn(n_runs)[run_id]",
+                "per_run": ("numpy.random.SeedSequence(root_seed, spawn_key=(replication,)): paired, every point's replication r on one seed"
+                            if exp.spec.experiment.paired_seeds else
+                            "numpy.random.SeedSequence(root_seed, spawn_key=(run_id,)) == SeedSequence(root_seed).spawn(n_runs)[run_id]"),
                 "columns": "seed_root, seed_spawn_key in runs/*.parquet",
             },
             "runs": {},

@@ -3,10 +3,11 @@ step's prices and sentiment, the invariant check, and data collection."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from model import markets
-from model.contracts import CapacityBackstop
+from model.contracts import CapacityBackstop, FinancingCommitment, Guarantee
 from model.invariants import check_invariants
 from model.ledger import ASSET, NET_WORTH
 
@@ -18,19 +19,27 @@ COMPUTE_SPEND_KINDS = frozenset({"compute_rent", "spot_rent"})
 ORGANIC_KINDS = frozenset({"ai_services", "spot_rent"})  # end-market money entering the compute chain
 
 
-def account(m: Any, depreciate: bool = True) -> None:
-    if depreciate:
+def account(m: Any, opening: bool = False) -> None:
+    """The month's closing. `opening`: the books before step 0 are only marked, checked and
+    recorded; no month has passed, so none is closed (closing one there once put a month of
+    zero revenue into every firm's history and moved sentiment before anything happened)."""
+    if not opening:
         _depreciate(m)
     _book_income(m)
     mark_to_market(m)
+    m.losses.observe(m)
+    mark_loans_to_credit(m)
     _circularity(m)
-    for firm in m.firms:
-        firm.close_month()
-        if hasattr(firm, "contracts"):
-            firm.contracts.prune(m.steps)
-    _update_sentiment(m)
+    if not opening:
+        for firm in m.firms:
+            firm.close_month()
+            if hasattr(firm, "contracts"):
+                firm.contracts.prune(m.steps)
+        _update_sentiment(m)
     markets.update_prices(m)
-    m.default_intensity *= 0.92  # a default's effect on spreads fades over about a year
+    if not opening:
+        _fire_sale_price_impact(m)
+        m.default_intensity *= m.params.credit.default_fade  # a default's effect on spreads fades
     if m.check_invariants:
         check_invariants(m)
     m.datacollector.collect(m)
@@ -88,12 +97,43 @@ def mark_to_market(m: Any) -> None:
                 sheets[holder].net_worth += diff
 
 
+def mark_loans_to_credit(m: Any) -> None:
+    """DebtRank-style distress marks (Battiston et al. 2012): a holder marks each loan down in
+    step with its borrower's relative equity loss h (market value against its peak so far):
+    allowance = -LGD x h x face, the change booked against the holder's net worth. The face
+    stays on both sheets; the borrower's liability is untouched until it defaults."""
+    lgd = m.params.credit.distress_loss_given_default
+    peaks = m.losses.equity_peak
+    sheets = m.ledger.sheets
+    for loan in m.loans.values():
+        peak = peaks.get(loan.issuer, 0.0)
+        h = min(1.0, max(0.0, 1.0 - m.registry.market_value(loan.issuer) / peak)) if peak > 0 else 0.0
+        target = -lgd * h * loan.outstanding
+        change = target - loan.allowance
+        if change:
+            sheet = sheets[loan.holder]
+            sheet.assets[loan.allowance_account] = sheet.assets.get(loan.allowance_account, 0.0) + change
+            sheet.net_worth += change
+            loan.allowance = target
+
+
+def _fire_sale_price_impact(m: Any) -> None:
+    """Fire sales' price impact on compute (and so on every cloud's collateral), fading."""
+    if m.fire_sale_impact > 1e-9:
+        factor = math.exp(-m.fire_sale_impact)
+        m.prices.spot_price *= factor
+        m.prices.collateral_factor *= factor
+    m.fire_sale_impact *= m.params.gpus.fire_sale_impact_persistence
+
+
 def vendor_exposure(m: Any, vendor: Any) -> float:
-    """The vendor's investments (at cost), loans and backstops in its own customers (B$)."""
+    """The vendor's investments (at cost), loans, backstops, guarantees and undrawn credit
+    lines in its own customers (B$): committed customer financing, Lucent's measure."""
     customers = {f.name for f in m.firms if f.kind in ("lab", "cloud")}
     stakes = sum(v for (holder, issuer), v in m.invested_at_cost.items() if holder == vendor.name and issuer in customers)
     loans = sum(l.outstanding for l in m.loans.values() if l.holder == vendor.name)
-    backstops = sum(d.remaining(m.steps) for d in m.deals if isinstance(d, CapacityBackstop) and d.vendor == vendor.name)
+    backstops = sum(d.remaining(m.steps) for d in m.deals
+                    if isinstance(d, (CapacityBackstop, Guarantee, FinancingCommitment)) and d.vendor == vendor.name)
     return stakes + loans + backstops
 
 
@@ -122,4 +162,4 @@ def _update_sentiment(m: Any) -> None:
         s.default_weight,
     )
     for firm in m.firms:
-        firm.value_history.append(m.registry.market_value(firm.name))
+        firm.price_history.append(m.registry.price[firm.name])

@@ -15,22 +15,30 @@ import numpy as np
 
 @dataclass(slots=True)
 class Loan:
-    """A debt claim: holder lends to issuer; amortised evenly, interest monthly.
+    """A debt claim: holder lends to issuer; interest monthly, principal amortised or at maturity.
 
-    One facility per (kind, issuer, holder): new draws add to it at a blended rate and restart
-    its amortisation over the full term (the facility is refinanced), so the number of claims
-    stays bounded however long the run.
+    An amortising loan (GPU-backed, vendor) repays in equal instalments over its term. A bond
+    (`bullet`) pays interest only and its whole principal falls due at maturity, when the issuer
+    rolls it over or repays it (model.settlement). One facility per (kind, issuer, holder): new
+    draws add to it at a blended rate and restart its term (the facility is refinanced), so the
+    number of claims stays bounded however long the run.
+
+    The holder marks the loan to its borrower's credit with a contra-asset `allowance` (<= 0,
+    on the holder's sheet as `allowance:ID`); the face stays on both sheets until default.
     """
 
     id: int
     kind: str  # "gpu_backed", "vendor_loan", "corporate"
     holder: str
     issuer: str
-    outstanding: float  # B$
+    outstanding: float  # B$, face
     rate: float  # per year
     term_months: int
     collateralised: bool = False
-    months_left: int = -1  # months of amortisation left; -1 = the full term
+    months_left: int = -1  # months to maturity (bonds) or of amortisation left; -1 = the full term
+    bullet: bool = False  # a bond: principal due at maturity, not amortised
+    allowance: float = 0.0  # B$ (<= 0): the holder's distress mark against the face
+    due_now: float = 0.0  # bond principal falling due this month that was not rolled over
 
     def __post_init__(self) -> None:
         if self.months_left < 0:
@@ -40,15 +48,33 @@ class Loan:
     def account(self) -> str:
         return f"loan:{self.id}"
 
+    @property
+    def allowance_account(self) -> str:
+        return f"allowance:{self.id}"
+
     def interest_due(self) -> float:
         return self.outstanding * self.rate / 12.0
 
     def principal_due(self) -> float:
-        """Equal instalments: what is outstanding over the months left."""
+        """Bonds: what matured and was not rolled over; otherwise equal instalments."""
+        if self.bullet:
+            return min(self.outstanding, self.due_now)
         return min(self.outstanding, self.outstanding / max(self.months_left, 1))
+
+    def matures_now(self) -> bool:
+        return self.bullet and self.months_left <= 1 and self.outstanding > 0
+
+    def roll_over(self, rolled: float, rate: float) -> None:
+        """At maturity: `rolled` of the face is refinanced by its holder at `rate` for a new term;
+        the rest falls due this month."""
+        self.due_now = self.outstanding - rolled
+        if rolled > 0:
+            self.rate = rate
+        self.months_left = self.term_months + 1  # the month's instalment counts it down to the full term
 
     def paid_instalment(self) -> None:
         self.months_left = max(0, self.months_left - 1)
+        self.due_now = 0.0
 
     def draw(self, amount: float, rate: float) -> None:
         if self.outstanding + amount > 0:
@@ -154,6 +180,76 @@ class CapacityBackstop:
 
     def remaining(self, step: int) -> float:
         return 0.0 if not self.active or step > self.end_step else self.cap - self.paid
+
+
+@dataclass(slots=True)
+class RoundParticipation:
+    """Vendor buys a share of a lab's equity rounds, within per-round and total caps, only at a
+    sentiment and a valuation its terms accept, and in distressed rounds only if they say so."""
+
+    vendor: str
+    lab: str
+    share: float
+    per_round_cap: float
+    cap: float
+    min_sentiment: float
+    max_valuation: float
+    distressed: bool
+    start_step: int
+    end_step: int
+    invested: float = 0.0
+    active: bool = True
+
+    def offer(self, round_size: float, valuation: float, sentiment: float, distressed: bool, step: int) -> float:
+        """B$ the vendor would put into a round of `round_size` on these terms."""
+        if (not self.active or not self.start_step <= step <= self.end_step or sentiment < self.min_sentiment
+                or valuation > self.max_valuation or (distressed and not self.distressed)):
+            return 0.0
+        return max(0.0, min(self.share * round_size, self.per_round_cap, self.cap - self.invested))
+
+    def remaining(self, step: int) -> float:
+        """What the terms could still pay in (the lab counts on it when it signs contracts)."""
+        return 0.0 if not self.active or step > self.end_step else self.cap - self.invested
+
+
+@dataclass(slots=True)
+class Guarantee:
+    """Vendor guarantees a customer's loans from investors, up to `cap`: off the vendor's books
+    until the borrower defaults; then the vendor pays the lenders and takes over their claim."""
+
+    vendor: str
+    borrower: str
+    cap: float
+    loans: list = field(default_factory=list)  # the guaranteed Loan facilities
+    paid: float = 0.0
+    active: bool = True
+
+    def remaining(self, step: int) -> float:
+        """The vendor's contingent liability: the guaranteed loans still outstanding, up to the cap."""
+        if not self.active:
+            return 0.0
+        return max(0.0, min(self.cap - self.paid, sum(loan.outstanding for loan in self.loans)))
+
+
+@dataclass(slots=True)
+class FinancingCommitment:
+    """A vendor credit line: the customer draws it, up to `committed` in all, when short of
+    cash for chip purchases or debt service; each draw is a vendor loan at `rate` over `months`."""
+
+    vendor: str
+    borrower: str
+    committed: float
+    rate: float
+    months: int
+    drawn: float = 0.0
+    active: bool = True
+
+    def available(self) -> float:
+        return max(0.0, self.committed - self.drawn) if self.active else 0.0
+
+    def remaining(self, step: int) -> float:
+        """The undrawn part: committed vendor money not yet lent (drawn parts are vendor loans)."""
+        return self.available()
 
 
 @dataclass(slots=True)

@@ -25,11 +25,14 @@ from agents.investor import Investor
 from agents.power_utility import PowerUtility
 from agents.rules import resolve_all
 from model import accounting, markets, reporters, settlement
+from model.investing import open_strategy_book
 from model.contracts import ShareRegistry
 from model.end_market import EndMarket
 from model.ledger import END_MARKET, Ledger
+from model.losses import LossBook
 from model.scenario import Scenario, load_scenario
 from model.setup import build_economy
+from model.vendor_history import seed_vendor_history
 
 
 # Each random process draws from its own stream, spawned from the run's seed (common random
@@ -125,6 +128,10 @@ class RoundtripModel(mesa.Model):
         self.gw_scrapped = 0.0
         self.default_intensity = 0.0
         self.loan_losses: list[float] = []
+        self.losses = LossBook()  # severity measures, recorded as losses happen (model/losses.py)
+        self.estates: list = []  # what each defaulter's creditors recovered (settlement.Estate)
+        self.refinancing_due: dict[str, tuple[float, float]] = {}  # this month: issuer -> (bonds matured, rolled over)
+        self.fire_sale_impact = 0.0  # log fall of compute prices from fire sales, fading month by month
         self.export_bans: dict[str, float] = {}
         self.missed_payments: set[str] = set()
         self.new_defaults = 0
@@ -145,9 +152,12 @@ class RoundtripModel(mesa.Model):
         self.utilities = self.agents_by_type[PowerUtility]
         self.investors = self.agents_by_type[Investor]
         self.firms = [a for a in self.agents if not isinstance(a, Investor)]
+        self.strategies = open_strategy_book(self)
+        self.expected_returns: dict[str, dict[str, float]] = {}
         markets.update_prices(self)
+        seed_vendor_history(self)
         self.datacollector = reporters.make_datacollector(self, firm_measures)
-        accounting.account(self, depreciate=False)
+        accounting.account(self, opening=True)
 
     # ------------------------------------------------------------------ the step
 
@@ -171,7 +181,11 @@ class RoundtripModel(mesa.Model):
         """Every agent sets its plans from last step's prices and its own books."""
         for agent in self.active_firms():
             agent.decide()
-        self.expected_returns = self.expectations_by_style()
+        self.expected_returns = self.expectations_by_strategy()
+        inv = self.params.investors
+        prices = {name: self.registry.price[name] for name in self.registry.price}
+        self.strategies.review(prices, self.expected_returns, self.rules["investor.allocation"], inv.risk_aversion,
+                               inv.max_equity_share, inv.memory)
         self.investors.do("decide")
 
     def trade(self) -> None:
@@ -267,14 +281,15 @@ class RoundtripModel(mesa.Model):
             self._views_step = self.steps
         return self._views
 
-    def expectations_by_style(self) -> dict[str, dict[str, float]]:
-        """Expected yearly return of every listed firm under each investor style's rule.
+    def expectations_by_strategy(self) -> dict[str, dict[str, float]]:
+        """Expected yearly return of every listed firm under each investment strategy's rule.
 
-        Investors of one style share one view of each firm (the same public numbers through
-        the same rule), so this is computed once per style and step, not once per investor."""
+        Investors using one strategy share one view of each firm (the same public numbers
+        through the same rule), so this is computed once per strategy and step, not once per
+        investor. Every strategy is evaluated, used or not: its recommended portfolio is
+        scored for the switching rule."""
         views = self.firm_views()
-        styles = {investor.style for investor in self.investors}
         return {
-            style: {name: self.rules[f"investor.expectation.{style}"](**view) for name, view in views.items()}
-            for style in sorted(styles)
+            strategy: {name: self.rules[f"investor.expectation.{strategy}"](**view) for name, view in views.items()}
+            for strategy in self.strategies.predisposition
         }

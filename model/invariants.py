@@ -28,28 +28,61 @@ def check_invariants(m: Any) -> None:
             raise InvariantViolation(step, name, "balance sheet", assets - liabilities - sheet.net_worth,
                                      "assets != liabilities + net worth")
     # each claim: holder's asset = issuer's liability = the loan's outstanding amount
+    # and the holder's distress allowance is the loan's, between -face and 0
     for loan in m.loans.values():
-        held = ledger.sheets[loan.holder].assets.get(loan.account, 0.0)
+        holder_assets = ledger.sheets[loan.holder].assets
+        held = holder_assets.get(loan.account, 0.0)
         owed = ledger.sheets[loan.issuer].liabilities.get(loan.account, 0.0)
         if not _close(held, loan.outstanding):
             raise InvariantViolation(step, loan.holder, loan.account, held - loan.outstanding, "holder's asset != loan outstanding")
         if not _close(owed, loan.outstanding):
             raise InvariantViolation(step, loan.issuer, loan.account, owed - loan.outstanding, "issuer's liability != loan outstanding")
-    # no claim without its contract: every loan account on any sheet belongs to a live loan,
-    # every stake on any sheet to a registry holding; a defaulter owes nothing any more
+        booked = holder_assets.get(loan.allowance_account, 0.0)
+        if not _close(booked, loan.allowance):
+            raise InvariantViolation(step, loan.holder, loan.allowance_account, booked - loan.allowance,
+                                     "booked allowance != the loan's allowance")
+        if loan.allowance > ABS_TOL or loan.allowance < -loan.outstanding - ABS_TOL - REL_TOL * loan.outstanding:
+            raise InvariantViolation(step, loan.holder, loan.allowance_account, loan.allowance,
+                                     f"allowance outside [-face, 0] (face {loan.outstanding:.6g})")
+    # no claim without its contract: every loan account (and allowance) on any sheet belongs to a
+    # live loan, every stake to a registry holding; backlog claims on a defaulted lab are settled
+    # in its default; a defaulter owes nothing and holds no receivable any more (they went to its estate)
     live = {loan.account: loan for loan in m.loans.values()}
+    live.update({loan.allowance_account: loan for loan in m.loans.values()})
     for name, sheet in ledger.sheets.items():
         for side, accounts in (("asset", sheet.assets), ("liability", sheet.liabilities)):
             for account, value in accounts.items():
                 if abs(value) <= ABS_TOL or account == "cash":
                     continue
-                if account.startswith("loan:") and account not in live:
+                if account.startswith(("loan:", "allowance:")) and account not in live:
                     raise InvariantViolation(step, name, account, value, f"{side} for a loan that no longer exists")
                 if account.startswith("shares:") and registry.holdings.get(account[7:], {}).get(name, 0.0) == 0.0:
                     raise InvariantViolation(step, name, account, value, "stake on the books with no shares in the registry")
+                if account.startswith("backlog:"):
+                    raise InvariantViolation(step, name, account, value, "a backlog claim left unsettled after its default")
     for loan in m.loans.values():
         if m.by_name[loan.issuer].defaulted:
             raise InvariantViolation(step, loan.issuer, loan.account, loan.outstanding, "a defaulted firm still has a loan")
+        if m.by_name[loan.holder].defaulted:
+            raise InvariantViolation(step, loan.holder, loan.account, loan.outstanding,
+                                     "a defaulted firm still holds a receivable (it belongs to its estate's creditors)")
+    # estates: creditors recovered the pot (or their claims, if less), every claim at the same rate
+    for estate in m.estates:
+        if estate.step != step:
+            continue
+        expected = min(estate.pot, estate.claimed)
+        if not _close(estate.recovered, expected):
+            raise InvariantViolation(step, estate.firm, "estate", estate.recovered - expected,
+                                     "recoveries != min(pot, claims)")
+        rate = expected / estate.claimed if estate.claimed > 0 else 0.0
+        for claim in estate.claims:
+            if not _close(claim.recovered, rate * claim.face):
+                raise InvariantViolation(step, claim.holder, claim.account, claim.recovered - rate * claim.face,
+                                         "claim not paid pro rata")
+    # cost basis of stakes: never negative
+    if m.invested_at_cost and min(m.invested_at_cost.values()) < -ABS_TOL:
+        (holder, issuer), cost = min(m.invested_at_cost.items(), key=lambda item: item[1])
+        raise InvariantViolation(step, holder, f"cost:{issuer}", cost, "negative cost basis")
     # money tags: never negative, never more than the cash they sit in
     for name, tags in ledger.tags.items():
         cash = ledger.sheets[name].assets["cash"]

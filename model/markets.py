@@ -14,17 +14,12 @@ from typing import Any
 
 import numpy as np
 
-from model.contracts import EquityForDeployment, PowerRequest, Warrants
+from model.contracts import (EquityForDeployment, FinancingCommitment, Guarantee, PowerRequest, RoundParticipation,
+                             Warrants)
 from model.ledger import ASSET, END_MARKET, LIABILITY, NET_WORTH, REST_OF_WORLD
-from model.setup import BOND_TERM_MONTHS, add_contract, get_facility
+from model.losses import record_secondary_trades
+from model.setup import add_contract, get_facility
 
-CONTRACT_MONTHS = 60  # length of newly signed take-or-pay contracts (Oracle-OpenAI: 5 years)
-VENDOR_LOAN_MONTHS = 48  # term of vendor loans made at a purchase (GPU economic life, about 4 years)
-PRICE_MOVE_CAP = 0.25  # largest monthly log move of a share price on order flow
-TRADE_SPEED = 0.2  # share of the gap to target holdings investors close each month
-ROUND_APPETITE = 0.03  # share of their cash investors offer a month's rounds at full euphoria
-ROUND_SENTIMENT_FLOOR = -0.3  # below this sentiment no investor joins a round
-MAX_ROUND_DILUTION = 0.25  # largest share of a company one round sells
 
 
 # ----------------------------------------------------------------------------- power
@@ -100,10 +95,12 @@ def _sign_contracts(m: Any, step: int) -> None:
     start = step + m.build_lead_months
     # a cloud signs no more than its balance sheet can credibly build (CoreWeave: 2.9 GW
     # contracted on 0.59 GW active)
-    room = {c.name: max(0.0, c.config.max_backlog_ratio * c.fleet.gw - c.contracted_gw_peak(step, start + CONTRACT_MONTHS))
+    longest = max(lab.config.contract_months for lab in m.labs)
+    room = {c.name: max(0.0, c.config.max_backlog_ratio * c.fleet.gw - c.contracted_gw_peak(step, start + longest))
             for c in clouds}
     for lab in m.labs:
         gw = 0.0 if lab.defaulted else lab.plan.new_contract_gw
+        end = start + lab.config.contract_months
         total_room = sum(room.values())
         if gw <= 1e-6 or total_room <= 1e-6:
             continue
@@ -111,7 +108,7 @@ def _sign_contracts(m: Any, step: int) -> None:
         for cloud in clouds:
             part = min(room[cloud.name], gw * room[cloud.name] / total_room)
             if part > 1e-6:
-                add_contract(m, lab.name, cloud.name, part, cloud.plan.contract_price, start, start + CONTRACT_MONTHS)
+                add_contract(m, lab.name, cloud.name, part, cloud.plan.contract_price, start, end)
                 room[cloud.name] -= part
                 signed += part
         if signed > 1e-6:
@@ -132,7 +129,8 @@ def _sell_spot(m: Any) -> None:
 
 
 def clear_chips(m: Any) -> None:
-    """Clouds buy chips from vendors (rationed by capacity), partly on vendor loans."""
+    """Clouds buy chips from vendors (rationed by capacity), partly on vendor loans: those the
+    vendor offers at a purchase (`vendor_loan_share`) and draws on its credit lines (deals)."""
     orders: dict[str, list[tuple[Any, float]]] = {v.name: [] for v in m.vendors}
     for cloud in m.clouds:
         if cloud.defaulted or cloud.plan.chip_order_gw <= 0:
@@ -151,12 +149,14 @@ def clear_chips(m: Any) -> None:
         for cloud, gw in orders[vendor.name]:
             gw *= fill
             offered = _vendor_loan_offer(vendor, gw * price)
-            # what the cloud can pay for now, its cash and the vendor's loan together
-            gw = min(gw, (max(0.0, cloud.books.cash) + offered) / (price + shell))
+            line = min(credit_line_room(m, vendor, cloud), max(0.0, vendor.books.cash - offered))  # one till for both
+            # what the cloud can pay for now: its cash, the vendor's loan and its credit line together
+            gw = min(gw, (max(0.0, cloud.books.cash) + offered + line) / (price + shell))
             if gw <= 1e-9:
                 continue
             value = gw * price
             _finance_purchase(m, vendor, cloud, min(offered, value * vendor.config.vendor_loan_share))
+            draw_credit_lines(m, cloud, gw * (price + shell) - cloud.books.cash, vendor)
             m.ledger.transfer(cloud.name, vendor.name, value, "chip_sale", payer_side=(ASSET, "gpus"))
             m.ledger.transfer(cloud.name, REST_OF_WORLD, gw * shell, "construction", payer_side=(ASSET, "gpus"))
             m.ledger.transfer(vendor.name, REST_OF_WORLD, value * (1.0 - vendor.config.gross_margin), "cogs")
@@ -173,7 +173,8 @@ def _finance_purchase(m: Any, vendor: Any, cloud: Any, amount: float) -> None:
     """The vendor lends part of the purchase price (tagged as the vendor's money)."""
     if amount <= 1e-9:
         return
-    loan = get_facility(m, "vendor_loan", cloud.name, vendor.name, vendor.config.vendor_loan_rate, VENDOR_LOAN_MONTHS, False)
+    loan = get_facility(m, "vendor_loan", cloud.name, vendor.name, vendor.config.vendor_loan_rate,
+                        vendor.config.vendor_loan_months, False)
     lend(m, loan, amount, vendor.config.vendor_loan_rate, source_tag=vendor.name)
     vendor.plan.financing_budget -= amount
 
@@ -182,6 +183,76 @@ def lend(m: Any, loan: Any, amount: float, rate: float, source_tag: str | None =
     loan.draw(amount, rate)
     m.ledger.transfer(loan.holder, loan.issuer, amount, loan.kind, payer_side=(ASSET, loan.account),
                       payee_side=(LIABILITY, loan.account), source_tag=source_tag)
+
+
+# ----------------------------------------------------------------------------- vendor credit lines and guarantees
+
+
+def _lines_of(m: Any, borrower: str, vendor: Any = None) -> list:
+    return [d for d in m.deals if isinstance(d, FinancingCommitment) and d.borrower == borrower and d.active
+            and (vendor is None or d.vendor == vendor.name) and not m.by_name[d.vendor].defaulted]
+
+
+def credit_line_room(m: Any, vendor: Any, cloud: Any) -> float:
+    """B$ the cloud can still draw on the vendor's lines now (the vendor must have the cash)."""
+    room = sum(d.available() for d in _lines_of(m, cloud.name, vendor))
+    return min(room, max(0.0, vendor.books.cash))
+
+
+def draw_credit_lines(m: Any, cloud: Any, short: float, vendor: Any = None) -> float:
+    """The cloud draws its vendor credit lines for `short` B$ it lacks; each draw is a vendor
+    loan on the line's terms (tagged as the vendor's money). Returns B$ drawn."""
+    drawn = 0.0
+    for line in _lines_of(m, cloud.name, vendor):
+        lender = m.by_name[line.vendor]
+        amount = min(short - drawn, line.available(), max(0.0, lender.books.cash))
+        if amount <= 1e-9:
+            continue
+        loan = get_facility(m, "vendor_loan", cloud.name, lender.name, line.rate, line.months, False)
+        lend(m, loan, amount, line.rate, source_tag=lender.name)
+        line.drawn += amount
+        drawn += amount
+        m.log_event("deal", cloud.name, f"drew {amount:.2f} B$ on its {lender.name} credit line")
+    return drawn
+
+
+def _draw_for_debt_service(m: Any) -> None:
+    """Before settlement, a cloud whose cash will not cover this month's fixed costs (opex,
+    power, debt service) draws its vendor credit lines for the difference."""
+    for cloud in m.clouds:
+        if cloud.defaulted or not _lines_of(m, cloud.name):
+            continue
+        short = cloud.fixed_costs() - cloud.books.cash
+        if short > 1e-9:
+            draw_credit_lines(m, cloud, short)
+
+
+def call_guarantees(m: Any, borrower: Any) -> None:
+    """The borrower defaults: each guarantor pays the guaranteed lenders what is outstanding, up
+    to the guarantee's cap, and takes over that part of their claim (subrogation), so it
+    recovers pro rata with the borrower's other creditors."""
+    for deal in m.deals:
+        if not isinstance(deal, Guarantee) or deal.borrower != borrower.name or not deal.active:
+            continue
+        vendor = m.by_name[deal.vendor]
+        deal.active = False
+        if vendor.defaulted:
+            continue
+        for loan in [l for l in deal.loans if l.outstanding > 0]:
+            pay = min(loan.outstanding, deal.cap - deal.paid, max(0.0, vendor.books.cash))
+            if pay <= 1e-9:
+                continue
+            claim = get_facility(m, "guarantee_claim", borrower.name, vendor.name, loan.rate, loan.term_months, False)
+            claim.draw(pay, loan.rate)
+            loan.outstanding -= pay
+            m.ledger.transfer(vendor.name, loan.holder, pay, "guarantee_call", payer_side=(ASSET, claim.account),
+                              payee_side=(ASSET, loan.account))
+            m.ledger.post(borrower.name, (LIABILITY, loan.account), (LIABILITY, claim.account), pay)
+            deal.paid += pay
+            m.log_event("deal", vendor.name, f"paid {pay:.2f} B$ to {loan.holder} under its guarantee of {borrower.name}")
+    for line in m.deals:
+        if isinstance(line, FinancingCommitment) and line.borrower == borrower.name:
+            line.active = False  # nothing more is lent to a defaulter
 
 
 # ----------------------------------------------------------------------------- credit
@@ -206,8 +277,10 @@ def tenant_quality(m: Any, firm: Any) -> float:
 
 
 def clear_credit(m: Any) -> None:
-    """Spreads from risk; investors lend to clouds against GPUs, rationing after losses."""
+    """Spreads from risk; clouds short of cash draw their vendor credit lines; investors lend
+    to clouds against GPUs, rationing after losses."""
     c = m.params.credit
+    _draw_for_debt_service(m)
     spread_rule = m.rules["market.credit_spread"]
     for firm in m.active_firms():
         assets = firm.books.total_assets
@@ -224,9 +297,7 @@ def clear_credit(m: Any) -> None:
     held: dict[str, float] = {}
     for loan in m.loans.values():
         held[loan.holder] = held.get(loan.holder, 0.0) + loan.outstanding
-    recent_losses = sum(m.loan_losses[-12:])
-    loss_rate = recent_losses / max(1e-9, sum(held.values()) + recent_losses)
-    appetite = max(0.0, 1.0 - c.rationing_after_loss * loss_rate) * (0.75 + 0.25 * m.prices.sentiment)
+    appetite = lending_appetite(m, sum(held.values()))
     room = {i.name: max(0.0, min(i.books.cash, c.lending_share * i.books.total_assets * appetite - held.get(i.name, 0.0)))
             for i in investors}
     supply = sum(room.values())
@@ -243,11 +314,20 @@ def clear_credit(m: Any) -> None:
                 break
             secured = cloud.kind == "cloud"
             # GPU-backed loans amortise; a utility's are long-dated bonds against its rate base
-            kind, term = ("gpu_backed", c.loan_term_months) if secured else ("corporate", BOND_TERM_MONTHS)
-            loan = get_facility(m, kind, cloud.name, holder, rate, term, secured)
+            kind, term = ("gpu_backed", c.loan_term_months) if secured else ("corporate", c.bond_term_months)
+            loan = get_facility(m, kind, cloud.name, holder, rate, term, secured, bullet=not secured)
             lend(m, loan, part, rate)
             room[holder] -= part
             amount -= part
+
+
+def lending_appetite(m: Any, loans_held: float) -> float:
+    """Share of their lending room lenders use: cut after recent loan losses, moved by the mood
+    (also what decides whether maturing bonds roll over, model.settlement)."""
+    c = m.params.credit
+    recent_losses = sum(m.loan_losses[-12:])
+    loss_rate = recent_losses / max(1e-9, loans_held + recent_losses)
+    return max(0.0, 1.0 - c.rationing_after_loss * loss_rate) * (0.75 + 0.25 * m.prices.sentiment)
 
 
 # ----------------------------------------------------------------------------- equity
@@ -306,39 +386,42 @@ def _deployment_deals(m: Any) -> None:
 def buy_new_shares(m: Any, buyer: str, issuer: str, amount: float, price: float, source_tag: str | None = None) -> None:
     shares = amount / price
     m.registry.issue(issuer, buyer, shares)
-    if m.by_name[buyer].kind != "investor":
-        m.invested_at_cost[(buyer, issuer)] = m.invested_at_cost.get((buyer, issuer), 0.0) + amount
+    m.invested_at_cost[(buyer, issuer)] = m.invested_at_cost.get((buyer, issuer), 0.0) + amount
     m.ledger.transfer(buyer, issuer, amount, "equity", payer_side=(ASSET, f"shares:{issuer}"), source_tag=source_tag)
     # the buyer books its stake at the issue price; marks to market follow in the account phase
     m.ledger.post(buyer, (ASSET, f"shares:{issuer}"), (NET_WORTH, ""), shares * m.registry.price[issuer] - amount)
 
 
-def funding_round(m: Any, firm: Any, wanted: float, distressed: bool = False) -> float:
-    """Sell new shares to vendors (within their budgets) and investors; returns B$ raised."""
-    inv = m.params.investors
-    sentiment = m.prices.sentiment
+def round_terms(m: Any, firm: Any, distressed: bool = False) -> tuple[float, float]:
+    """Pre-money valuation (B$) and price ($/share) of a round the firm raised now."""
+    rounds = m.params.funding_rounds
     revenue = (firm.revenue_history[-1] if firm.revenue_history else 0.0) * 12.0
-    valuation = m.rules["market.round_valuation"](revenue, firm.revenue_growth(), sentiment, inv.revenue_multiple * 2.0)
+    multiple = m.params.investors.revenue_multiple * (rounds.lab_multiple_factor if firm.kind == "lab" else 1.0)
+    valuation = m.rules["market.round_valuation"](revenue, firm.revenue_growth(), m.prices.sentiment, multiple)
     if distressed:
-        valuation *= 0.5
-    if valuation <= 0:
+        valuation *= 1.0 - rounds.distressed_haircut
+    outstanding = m.registry.outstanding[firm.name]
+    return valuation, (valuation / outstanding if valuation > 0 and outstanding > 0 else 0.0)
+
+
+def _investor_offers(m: Any) -> list[tuple[Any, float]]:
+    """What each investor offers this month's rounds: a slice of its cash while the mood holds."""
+    rounds = m.params.funding_rounds
+    floor = rounds.sentiment_floor
+    willingness = rounds.investor_appetite * max(0.0, m.prices.sentiment - floor) / (1.0 - floor)
+    return [(i, i.books.cash * willingness * i.risk_appetite) for i in m.investors if i.books.cash > 0]
+
+
+def funding_round(m: Any, firm: Any, wanted: float, distressed: bool = False) -> float:
+    """Sell new shares to the vendors whose round-participation deals cover this round, then to
+    investors; returns B$ raised."""
+    valuation, price = round_terms(m, firm, distressed)
+    if price <= 0:
         return 0.0
-    price = valuation / m.registry.outstanding[firm.name]
-    raised = 0.0
-    for vendor in m.vendors:  # vendors join their customers' rounds with what their budget allows
-        if vendor.defaulted or raised >= wanted:
-            continue
-        amount = min(0.3 * wanted, vendor.plan.financing_budget, max(0.0, vendor.books.cash) * 0.5)
-        if amount > 1e-6:
-            buy_new_shares(m, vendor.name, firm.name, amount, price, source_tag=vendor.name)
-            vendor.plan.financing_budget -= amount
-            raised += amount
-    # investors put a slice of their cash into rounds while the mood holds; in gloom they stop
-    willingness = ROUND_APPETITE * max(0.0, sentiment - ROUND_SENTIMENT_FLOOR) / (1.0 - ROUND_SENTIMENT_FLOOR)
-    offers = [(i, i.books.cash * willingness * i.risk_appetite) for i in m.investors if i.books.cash > 0]
+    raised = _round_participation(m, firm, wanted, valuation, price, distressed)
+    offers = _investor_offers(m)
     available = sum(o for _, o in offers)
-    # no round sells more than a quarter of the company
-    need = min(wanted, MAX_ROUND_DILUTION * valuation) - raised
+    need = min(wanted, m.params.funding_rounds.max_dilution * valuation) - raised
     if available > 0 and need > 0:
         fill = min(1.0, need / available)
         for investor, offer in offers:
@@ -352,72 +435,138 @@ def funding_round(m: Any, firm: Any, wanted: float, distressed: bool = False) ->
     return raised
 
 
+def _round_participation(m: Any, firm: Any, wanted: float, valuation: float, price: float, distressed: bool) -> float:
+    """Vendors buy into the round only as their `round_participation` deals state, within their
+    financing budgets and cash."""
+    raised = 0.0
+    for deal in m.deals:
+        if not isinstance(deal, RoundParticipation) or deal.lab != firm.name:
+            continue
+        vendor = m.by_name[deal.vendor]
+        if vendor.defaulted:
+            continue
+        amount = min(deal.offer(wanted, valuation, m.prices.sentiment, distressed, m.steps),
+                     vendor.plan.financing_budget, max(0.0, vendor.books.cash), wanted - raised)
+        if amount > 1e-9:
+            buy_new_shares(m, vendor.name, firm.name, amount, price, source_tag=vendor.name)
+            deal.invested += amount
+            vendor.plan.financing_budget -= amount
+            raised += amount
+            m.log_event("deal", vendor.name, f"put {amount:.2f} B$ into {firm.name}'s round under its participation deal")
+    return raised
+
+
+def update_funding_outlook(m: Any) -> None:
+    """What each lab can expect to raise, for the commitments it signs next month: what its
+    vendor deals will still pay in (remaining equity-for-deployment and round-participation
+    caps) and what one round would raise from investors at today's sentiment."""
+    offers = sum(o for _, o in _investor_offers(m))
+    for lab in m.labs:
+        if lab.defaulted:
+            continue
+        deals = sum(d.cap - d.invested for d in m.deals if isinstance(d, EquityForDeployment) and d.lab == lab.name
+                    and d.active and not m.by_name[d.vendor].defaulted)
+        deals += sum(d.remaining(m.steps) for d in m.deals if isinstance(d, RoundParticipation) and d.lab == lab.name
+                     and not m.by_name[d.vendor].defaulted)
+        valuation, _ = round_terms(m, lab)
+        lab.deal_funding = max(0.0, deals)
+        lab.investor_funding = max(0.0, min(offers, m.params.funding_rounds.max_dilution * valuation))
+
+
 def _secondary_trading(m: Any) -> None:
-    """Investors move part of the way towards their target holdings; net order flow moves each
-    price; buy and sell orders are matched pro rata at the new price (no investor spends more
-    cash than it has, none sells shares it does not hold); each investor's trades settle as one
-    net payment through the exchange account, which nets to zero.
+    """Investors move part of the way towards their target holdings (`trade_speed`); a
+    log-linear market maker moves each price by the net demand over the firm's market value,
+
+        p_t+1 = p_t * exp(price_impact * net_demand / market_value),  |log move| <= max_price_move
+
+    (Brock and Hommes 1998). Buy and sell orders are matched pro rata at
+    the new price (no investor spends more cash than it has, none sells shares it does not
+    hold); each investor's trades settle as one net payment through the exchange account,
+    which nets to zero.
 
     Computed on an investors x firms matrix: one pass instead of a loop per firm and investor.
     """
+    inv = m.params.investors
     registry = m.registry
     listed = [f.name for f in m.active_firms() if registry.outstanding[f.name] > 0 and registry.price[f.name] > 0]
     investors = list(m.investors)
     if not listed or not investors:
         return
-    held = np.array([[registry.holdings[f].get(i.name, 0.0) for f in listed] for i in investors])
-    target = np.array([[i.targets.get(f, 0.0) for f in listed] for i in investors])
-    price = np.array([registry.price[f] for f in listed])
-    value = price * np.array([registry.outstanding[f] for f in listed])
-    orders = TRADE_SPEED * (target - held * price)  # B$, + buy, - sell
-    move = np.clip(m.params.investors.price_impact * orders.sum(axis=0) / value, -PRICE_MOVE_CAP, PRICE_MOVE_CAP)
-    price = price * np.exp(move)
-    buy = np.where(orders > 0, orders / price, 0.0)
-    sell = np.where(orders < 0, np.minimum(-orders / price, held), 0.0)
+    held = np.array([[registry.holdings[f].get(i.name, 0.0) for f in listed] for i in investors])  # shares
+    target = np.array([[i.targets.get(f, 0.0) for f in listed] for i in investors])  # B$
+    old_price = np.array([registry.price[f] for f in listed])
+    market_value = old_price * np.array([registry.outstanding[f] for f in listed])
+    orders = inv.trade_speed * (target - held * old_price)  # B$, + buy, - sell
+    net_demand = orders.sum(axis=0)
+    log_move = np.clip(inv.price_impact * net_demand / market_value, -inv.max_price_move, inv.max_price_move)
+    trade_price = old_price * np.exp(log_move)
+    buy = np.where(orders > 0, orders / trade_price, 0.0)
+    sell = np.where(orders < 0, np.minimum(-orders / trade_price, held), 0.0)
     buy_total, sell_total = buy.sum(axis=0), sell.sum(axis=0)
     matched = np.minimum(buy_total, sell_total)
     buy *= np.divide(matched, buy_total, out=np.zeros_like(matched), where=buy_total > 0)
     cash = np.array([max(0.0, i.books.cash) for i in investors])
-    spend = (buy * price).sum(axis=1)
+    spend = (buy * trade_price).sum(axis=1)
     buy *= np.minimum(1.0, np.divide(cash, spend, out=np.ones_like(cash), where=spend > 0))[:, None]
     bought = buy.sum(axis=0)
     sell *= np.divide(bought, sell_total, out=np.zeros_like(bought), where=sell_total > 0)
-    delta = buy - sell  # shares per investor and firm
-    traded = (delta * price).tolist()  # B$ per investor and firm
-    new_held = (held + delta).tolist()
+    shares_delta = buy - sell  # shares per investor and firm
+    traded_value = (shares_delta * trade_price).tolist()  # B$ per investor and firm
+    new_held = (held + shares_delta).tolist()
     names = [i.name for i in investors]
     accounts = [f"shares:{name}" for name in listed]
     for j, name in enumerate(listed):
-        registry.price[name] = float(price[j])
+        registry.price[name] = float(trade_price[j])
         holdings = registry.holdings[name]
         for k, holder in enumerate(names):
             if new_held[k][j] or holder in holdings:
                 holdings[holder] = new_held[k][j]
     # buyers pay in before sellers are paid out, so sellers receive the buyers' money (and its tags)
-    order = sorted(range(len(names)), key=lambda k: -sum(traded[k]))
+    order = sorted(range(len(names)), key=lambda k: -sum(traded_value[k]))
     for k in order:
-        values = {accounts[j]: v for j, v in enumerate(traded[k]) if v}
+        values = {accounts[j]: v for j, v in enumerate(traded_value[k]) if v}
         if values:
             m.ledger.settle_trades(names[k], "exchange", values)
     m.ledger.untag_all("exchange")  # what is left is rounding: the exchange ends every month at zero
+    record_secondary_trades(m, listed, names, held, shares_delta, trade_price)
 
 
 # ----------------------------------------------------------------------------- prices
 
 
 def firm_views(m: Any) -> dict[str, dict[str, float]]:
+    """What every investor sees of each solvent firm: market value, trailing revenue and
+    profit over the months it has reported, the neutral multiple, its share price's return
+    over the last three months, the market's sentiment."""
     inv = m.params.investors
     views = {}
     for firm in m.active_firms():
         value = m.registry.market_value(firm.name)
-        past = firm.value_history
-        recent = (value / past[0] - 1.0) if past and past[0] > 0 else 0.0
+        # the return on a share, not the change in market value: new shares issued in a round
+        # are not a rise in price
+        past = firm.price_history
+        recent = (m.registry.price[firm.name] / past[0] - 1.0) if past and past[0] > 0 else 0.0
+        revenue, profit, months = _reported(firm, m.steps)
         views[firm.name] = {
-            "market_value": value, "revenue_t12m": firm.revenue_t12m, "profit_t12m": firm.profit_t12m,
+            "market_value": value, "revenue_t12m": revenue, "profit_t12m": profit,
             "multiple": inv.revenue_multiple * (2.0 if firm.kind == "lab" else 1.0),
-            "recent_return": recent, "sentiment": m.prices.sentiment,
+            "recent_return": recent, "sentiment": m.prices.sentiment, "months_reported": months,
         }
     return views
+
+
+def _reported(firm: Any, step: int) -> tuple[float, float, int]:
+    """Trailing-12-month revenue and profit (B$/year) over the months the firm has reported,
+    and how many. The opening account phase closes a month with nothing in it (no month has
+    passed): left out, it would halve a young firm's revenue and make it look worthless at
+    the first step. At step t that month is the t-th from the end of the history."""
+    revenue, profit = list(firm.revenue_history), list(firm.profit_history)
+    if 0 < step <= len(revenue):
+        del revenue[-step]
+        del profit[-step]
+    if not revenue:
+        return 0.0, 0.0, 0
+    return sum(revenue) * 12.0 / len(revenue), sum(profit) * 12.0 / max(len(profit), 1), len(revenue)
 
 
 def update_prices(m: Any) -> None:
@@ -443,3 +592,4 @@ def update_prices(m: Any) -> None:
     for u in m.utilities:
         p.power_price.setdefault(u.name, m.params.power.base_price)
     p.idle_gw = idle
+    update_funding_outlook(m)

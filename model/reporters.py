@@ -13,7 +13,7 @@ import mesa
 from model.ledger import END_MARKET, REST_OF_WORLD
 
 
-# Reference levels of circularity for charts and summaries (shared/CALIBRATION.md):
+# Reference levels of circularity for charts and summaries (docs/calibration.md):
 LUCENT_CIRCULARITY = 0.24  # Lucent's circular (vendor) financing as a share of revenue (2000)
 NVIDIA_SEED_CIRCULARITY = 0.67  # Nvidia's direct investments as a share of revenue (Tunguz; unsourced)
 CIRCULARITY_REFERENCES = ((LUCENT_CIRCULARITY, "Lucent 2000"), (NVIDIA_SEED_CIRCULARITY, "Nvidia 2025, seed claim"))

@@ -63,8 +63,16 @@ class Gpus(Section):
     physical_life_years: float = param(7.0, "years", "age at which a GPU is scrapped", gt=0, le=20)
     efficiency_gain: float = param(0.3, "1/year", "yearly fall in the cost of a unit of compute from newer chips", ge=0, le=1)
     fire_sale_discount: float = param(0.5, "", "share of economic value lost when a defaulter's GPUs are dumped", ge=0, le=1)
+    fire_sale_depth: float = param(1.0, "", "depth of the GPU resale market as a multiple of the installed fleet: dumping q GW "
+                                   "moves the spot price by exp(-q / (depth x fleet GW)); 1 = selling 10 % of the fleet moves "
+                                   "prices about 10 % (Cont and Schaanning 2017)", gt=0)
+    fire_sale_impact_persistence: float = param(0.9, "", "monthly persistence of a fire sale's price impact (0.9: half gone "
+                                                "in about 7 months; ASSUMPTION, resale glut absorbed within a year)", ge=0, lt=1)
+    fire_sale_buyer_cash_share: float = param(0.5, "", "most of its cash a surviving cloud spends on a defaulter's GPUs", ge=0, le=1)
     shell_cost_per_gw: float = param(15.0, "B$/GW", "cost of a powered data-centre shell (building, cooling, grid works)", ge=0)
     build_lead_months: int = param(12, "months", "from signing a compute contract to first delivery (chips and shells)", ge=0, le=60)
+    legacy_contract_months: int = param(36, "months", "remaining length of the take-or-pay contracts the starting compute sits "
+                                        "on (staggered 0, 6, 12 months shorter by lab)", ge=13, le=240)
     opex_per_gw_month: float = param(0.12, "B$/GW-month", "cloud operating cost per installed GW, staff and maintenance", ge=0)
 
 
@@ -90,31 +98,67 @@ class Credit(Section):
     loan_term_months: int = param(60, "months", "term of new loans, amortised evenly", ge=1, le=360)
     lending_share: float = param(0.3, "", "share of investors' wealth they are willing to hold in loans", ge=0, le=1)
     rationing_after_loss: float = param(3.0, "", "how strongly lenders cut new lending per unit of loss rate", ge=0)
+    bond_term_months: int = param(120, "months", "term of corporate bonds when issued or rolled over, repaid at maturity; starting "
+                                  "debt is a ladder whose three tranches mature at 1/6, 1/2 and 5/6 of it (ASSUMPTION: "
+                                  "investment-grade issuers ladder 5-10 year bonds)", ge=1, le=1200)
+    default_fade: float = param(0.92, "", "monthly persistence of a default's effect on spreads (0.92: fades over about a year)",
+                                ge=0, lt=1)
+    distress_loss_given_default: float = param(0.6, "", "share of a loan a holder marks down per unit of its borrower's "
+                                               "relative equity loss from its peak (DebtRank-style distress mark; 0 = marks "
+                                               "off; ASSUMPTION: senior unsecured recoveries average about 40 %)", ge=0, le=1)
+    backlog_claim_share: float = param(0.5, "", "share of a defaulting lab's remaining take-or-pay payments a court allows "
+                                       "the cloud as an unsecured claim on the estate (ASSUMPTION: damages net of "
+                                       "re-letting the capacity)", ge=0, le=1)
+    distressed_sale_price: float = param(0.9, "", "price of stakes a firm sells in distress, as a share of the market price",
+                                         gt=0, le=1)
 
 
 class Sentiment(Section):
     initial: float = param(0.5, "", "starting sentiment, -1 gloom to +1 euphoria", ge=-1, le=1)
     return_weight: float = param(2.0, "", "weight of the market's monthly return", ge=0)
     growth_weight: float = param(1.0, "", "weight of end-market growth above trend", ge=0)
-    default_weight: float = param(0.6, "", "fall in sentiment per default", ge=0)
+    default_weight: float = param(0.6, "", "fall in sentiment per default (in atanh units: at neutral sentiment, 0.6 takes it to tanh(-0.6) = -0.54)", ge=0)
     persistence: float = param(0.9, "", "monthly persistence of sentiment", ge=0, lt=1)
 
 
 class Investors(Section):
+    """Investors of heterogeneous expectations who switch between strategies by their recent
+    performance (Brock and Hommes 1998), trading through a log-linear
+    market maker. The three strategy shares are the investors' predispositions: the mix they
+    start with and return to when no strategy has outperformed."""
+
     count: int = param(30, "", "number of investor agents", ge=1, le=10000)
     wealth: float = param(3000.0, "B$", "investable wealth of all investors together (cash at start)", gt=0)
-    fundamental: float = param(0.4, "", "share of investors valuing firms off revenue and profit", ge=0)
-    trend: float = param(0.3, "", "share of investors following recent returns", ge=0)
-    sentiment: float = param(0.3, "", "share of investors following market sentiment", ge=0)
-    price_impact: float = param(0.2, "", "fractional price move per unit of net demand over market value", ge=0)
+    fundamental: float = param(0.4, "", "predisposition to the fundamentalist strategy (valuing firms off revenue and profit): its share at the start and in a calm market", ge=0)
+    trend: float = param(0.3, "", "predisposition to the trend-following strategy (extrapolating recent returns)", ge=0)
+    sentiment: float = param(0.3, "", "predisposition to the sentiment-following strategy (expecting the market's mood)", ge=0)
+    intensity_of_choice: float = param(5.0, "1/(monthly return)", "beta of the logit switching rule: how strongly investors move to the strategy that earned most lately (0: the shares stay at the predispositions)", ge=0)
+    memory: float = param(0.7, "", "weight of a strategy's past fitness in today's: U_t = last month's return + memory x U_t-1", ge=0, lt=1)
+    risk_aversion: float = param(4.0, "", "tilt of a portfolio weight per unit of expected yearly return: weight = base weight x (1 + risk_aversion x expected return)", ge=0)
+    max_equity_share: float = param(0.95, "", "most of its wealth an investor holds in shares", gt=0, le=1)
+    trade_speed: float = param(0.2, "1/month", "share of the gap to target holdings investors close each month", gt=0, le=1)
+    price_impact: float = param(0.4, "", "lambda of the log-linear market maker: log price move per unit of net demand over market value", ge=0)
+    max_price_move: float = param(0.25, "", "largest monthly log move of a share price on order flow (a circuit breaker)", gt=0, le=5)
     revenue_multiple: float = param(12.0, "", "price-to-sales multiple a neutral fundamentalist pays", gt=0)
+
+
+class FundingRounds(Section):
+    """How a firm's new shares are sold to investors (model/markets.py `funding_round`). Vendors
+    join a round only through a `round_participation` deal."""
+
+    investor_appetite: float = param(0.03, "1/month", "share of their cash investors offer a month's rounds at full euphoria", ge=0, le=1)
+    sentiment_floor: float = param(-0.3, "", "sentiment below which no investor joins a round", ge=-1, lt=1)
+    max_dilution: float = param(0.25, "", "largest share of a company one round sells", gt=0, le=1)
+    distressed_haircut: float = param(0.5, "", "share of the round valuation lost when a firm raises to pay what is due this month", ge=0, lt=1)
+    lab_multiple_factor: float = param(2.0, "", "revenue multiple of a lab's round over investors' neutral multiple (growth priced in)", gt=0, le=20)
 
 
 class Outcomes(Section):
     """Thresholds of the outcome classifier (DESIGN.md, 'Outcomes of a run')."""
 
-    revenue_drawdown: float = param(0.5, "", "vendor trailing-12-month revenue fall from peak that counts as collapse", gt=0, le=1)
-    equity_drawdown: float = param(0.8, "", "vendor market-value fall from peak that counts as collapse", gt=0, le=1)
+    revenue_drawdown: float = param(0.5, "", "after a customer default, vendor trailing-12-month revenue fall below its pre-default peak that counts as collapse", gt=0, le=1)
+    persistence_months: int = param(12, "months", "how long the revenue fall must last, counted from the default on; shorter is a correction (or pending at the horizon)", ge=1, le=240)
+    equity_drawdown: float = param(0.8, "", "after a customer default, vendor market-value fall from its peak that counts as collapse", gt=0, le=1)
     stable_revenue_band: float = param(0.2, "", "vendor revenue within this share of its peak at the end counts as near the peak", ge=0, le=1)
 
 
@@ -139,18 +183,28 @@ class Lab(Firm):
     runway_months: int = param(12, "months", "cash runway below which the lab raises money", ge=1, le=120)
     max_revenue_per_gw_month: float = param(1.5, "B$/GW-month", "most AI-services revenue one GW can serve", gt=0)
     opex_share: float = param(0.35, "", "operating costs (staff, sales) as a share of revenue, beyond compute", ge=0, le=5)
+    contract_months: int = param(60, "months", "length of the take-or-pay contracts the lab signs during the run (Oracle-OpenAI: 5 years)", ge=1, le=240)
+    burn_lookahead_months: int = param(3, "months", "contracts starting within this many months count in the burn the lab funds now", ge=0, le=60)
+    burn_lookahead_share: float = param(0.5, "", "share of the rent of those soon-starting contracts counted (clouds rarely deliver a whole contract on its first day)", ge=0, le=1)
 
 
 class Vendor(Firm):
-    annual_revenue: float = param(100.0, "B$/year", "revenue over the last year before start", ge=0)
+    annual_revenue: float = param(100.0, "B$/year", "reported revenue over the year before start; the run's opening history is modelled instead (outside sales plus the modelled clouds' own purchases) and is checked against this figure", ge=0)
     gross_margin: float = param(0.7, "", "gross margin on chips", ge=0, lt=1)
     price_per_gw: float = param(35.0, "B$/GW", "price of a GW of accelerators", gt=0)
     capacity_gw_month: float = param(1.0, "GW/month", "production capacity at start", gt=0)
     capacity_growth: float = param(0.4, "1/year", "highest yearly growth of production capacity", ge=0, le=5)
     financing_share: float = param(0.3, "", "circular exposure (equity, loans, backstops in customers) the vendor accepts, as a share of trailing-12-month revenue", ge=0, le=5)
-    outside_revenue_share: float = param(0.4, "", "share of starting revenue from buyers outside the modelled chain (hyperscalers' own use, other markets); it moves with end-market spending", ge=0, lt=1)
+    financing_cash_floor_months: float = param(6.0, "months of opex", "cash the vendor keeps before it finances customers (vendor loans, equity per GW, round participation)", ge=0, le=60)
     vendor_loan_share: float = param(0.2, "", "share of a cloud's chip purchase the vendor offers to lend", ge=0, le=1)
     vendor_loan_rate: float = param(0.095, "1/year", "rate on vendor loans (OEM financing)", ge=0, le=1)
+    vendor_loan_months: int = param(48, "months", "term of vendor loans made at a purchase, amortised evenly (GPU economic life, about 4 years)", ge=1, le=360)
+    outside_capex: float = param(0.0, "B$/year", "capital spending at start by the vendor's buyers outside the modelled chain (the rest of the industry)", ge=0)
+    outside_capex_share: float = param(0.0, "", "share of that outside capital spending the vendor sells", ge=0, le=1)
+    outside_growth: float = param(0.0, "1/year", "trend growth of outside capital spending", ge=-0.9, le=5)
+    outside_sentiment_elasticity: float = param(0.0, "", "proportional change of outside spending per unit of investor sentiment away from its initial level (financed by the same capital markets)", ge=0, le=5)
+    outside_spread_elasticity: float = param(0.0, "per 1/year", "proportional fall of outside spending per unit of the market-wide credit spread (what an unlevered investment-grade buyer pays: recent defaults, gloom) above its opening level (10 = -10 % per point)", ge=0, le=200)
+    opening_history_months: int = param(24, "months", "months of an unreported burn-in from the opening state whose chain purchases seed the vendor's trailing revenue; the clouds buy in blocks as grid connections arrive, so the window spans a connection cycle", ge=1, le=36)
 
 
 class Cloud(Firm):
@@ -163,6 +217,8 @@ class Cloud(Firm):
     utility: str = param("", "", "name of the utility that powers it; empty = the first one")
     max_backlog_ratio: float = param(5.0, "", "most GW under contract ahead the cloud signs, per GW in its fleet", gt=0)
     spot_buffer: float = param(0.05, "", "idle capacity the cloud keeps for the spot market, as a share of contracts", ge=0, le=1)
+    order_cash_buffer_months: float = param(3.0, "months of fixed costs", "cash the cloud keeps when it pays for chips from its own cash", ge=0, le=60)
+    loan_cash_buffer_months: float = param(6.0, "months of fixed costs", "cash the cloud borrows to hold on top of what it builds", ge=0, le=60)
 
 
 class Utility(Firm):
@@ -224,6 +280,48 @@ class CapacityBackstop(DealBase):
     end_step: int = param(76, "month", "last month of the backstop", ge=0)
 
 
+class RoundParticipation(DealBase):
+    """A vendor's promise to take part in a lab's equity rounds, on stated terms."""
+
+    type: Literal["round_participation"]
+    vendor: str
+    lab: str
+    share: float = param(0.3, "", "share of each round the vendor buys", gt=0, le=1)
+    per_round_cap: float = param(10.0, "B$", "most the vendor puts into one round", gt=0)
+    cap: float = param(30.0, "B$", "most the vendor puts in over all rounds", gt=0)
+    min_sentiment: float = param(-1.0, "", "the vendor joins only rounds raised at sentiment at or above this", ge=-1, le=1)
+    max_valuation: float = param(1e6, "B$", "the vendor joins only rounds priced at or below this pre-money valuation", gt=0)
+    distressed: bool = param(False, "", "whether the vendor joins rounds a lab raises to pay what is due (distressed rounds)")
+    start_step: int = param(0, "month", "first month of the commitment", ge=0)
+    end_step: int = param(1200, "month", "last month of the commitment", ge=0)
+
+
+class Guarantee(DealBase):
+    """The vendor guarantees a customer's loan from investors: off the vendor's balance sheet
+    until the customer defaults, then the vendor pays the lenders up to the guaranteed amount."""
+
+    type: Literal["guarantee"]
+    vendor: str
+    borrower: str
+    amount: float = param(1.0, "B$", "the guaranteed loan from investors, drawn at start", gt=0)
+    cap: float = param(1.0, "B$", "most the vendor pays under the guarantee", gt=0)
+    rate: float = param(0.1, "1/year", "interest rate of the guaranteed loan", ge=0, le=1)
+    months: int = param(60, "months", "term of the guaranteed loan, amortised evenly", ge=1)
+
+
+class FinancingCommitment(DealBase):
+    """A vendor credit line: the customer draws it when short of cash for chip purchases or
+    debt service, up to the committed amount; every draw is a vendor loan on the line's terms."""
+
+    type: Literal["financing_commitment"]
+    vendor: str
+    borrower: str
+    committed: float = param(1.0, "B$", "the line's size", gt=0)
+    drawn: float = param(0.0, "B$", "drawn at start (a vendor loan on the line's terms)", ge=0)
+    rate: float = param(0.1, "1/year", "interest rate on draws", ge=0, le=1)
+    months: int = param(60, "months", "term of each draw, amortised evenly", ge=1)
+
+
 class EquityStake(DealBase):
     type: Literal["equity_stake"]
     holder: str
@@ -232,7 +330,8 @@ class EquityStake(DealBase):
 
 
 Deal = Annotated[
-    Union[TakeOrPay, EquityForDeployment, Warrants, VendorLoanDeal, CapacityBackstop, EquityStake],
+    Union[TakeOrPay, EquityForDeployment, Warrants, VendorLoanDeal, CapacityBackstop, EquityStake, RoundParticipation,
+          Guarantee, FinancingCommitment],
     Field(discriminator="type"),
 ]
 
@@ -257,6 +356,7 @@ class Scenario(Section):
     credit: Credit = Credit()
     sentiment: Sentiment = Sentiment()
     investors: Investors = Investors()
+    funding_rounds: FundingRounds = FundingRounds()
     outcomes: Outcomes = Outcomes()
     labs: dict[str, Lab] = Field(default_factory=lambda: {"Lab": Lab()})
     vendors: dict[str, Vendor] = Field(default_factory=lambda: {"Vendor": Vendor()})
@@ -289,6 +389,12 @@ class Scenario(Section):
                 name = getattr(deal, role, None)
                 if name is not None and name not in firms:
                     raise ValueError(f"deals[{i}].{role}: {name!r} is not an agent of this scenario; expected one of {sorted(firms)}")
+            if isinstance(deal, FinancingCommitment) and deal.drawn > deal.committed:
+                raise ValueError(f"deals[{i}].drawn: {deal.drawn:g} B$ drawn exceeds the {deal.committed:g} B$ committed; "
+                                 f"expected drawn <= committed")
+            if isinstance(deal, (Guarantee, FinancingCommitment)) and deal.borrower not in self.clouds:
+                raise ValueError(f"deals[{i}].borrower: {deal.borrower!r} is not a cloud of this scenario; "
+                                 f"expected one of {sorted(self.clouds)}")
             if isinstance(deal, CapacityBackstop) and deal.end_step < deal.start_step:
                 raise ValueError(f"deals[{i}].end_step: the backstop ends (month {deal.end_step}) before it starts "
                                  f"(month {deal.start_step}); expected end_step >= start_step")
@@ -417,6 +523,9 @@ _DEAL_TYPES = {
     "vendor_loan": VendorLoanDeal,
     "capacity_backstop": CapacityBackstop,
     "equity_stake": EquityStake,
+    "round_participation": RoundParticipation,
+    "guarantee": Guarantee,
+    "financing_commitment": FinancingCommitment,
 }
 
 

@@ -2,30 +2,37 @@
 
 Order within the phase:
 1. the end market pays the labs for AI services and the clouds for spot rent (organic revenue);
-2. every obligation due this month is listed (rent, power, operating costs, debt service,
+2. maturing bonds roll over with their holders at the prevailing spread as far as lenders'
+   appetite allows; the rest falls due now (refinancing risk);
+3. every obligation due this month is listed (rent, power, operating costs, debt service,
    backstop payments);
-3. a clearing vector is found Eisenberg-Noe style: each firm pays what it owes or everything
+4. a clearing vector is found Eisenberg-Noe style: each firm pays what it owes or everything
    it has, counting what its own debtors pay it; a firm that would fall short first tries to
    raise money (selling stakes, a distressed round);
-4. payments are made pro rata to the clearing vector; firms still short default;
-5. a default clears the firm's debts pro rata, ends its contracts, zeroes its equity, dumps
-   its GPUs at a discount; the losses and the lower collateral marks can push others over
-   (loan-to-value covenants), so this repeats until no new default.
+5. payments are made pro rata to the clearing vector; firms still short default;
+6. a default (`default`, a list of named steps) dumps the firm's GPUs into the resale market
+   with a price impact that lowers every cloud's collateral, sells its stakes, turns its
+   remaining take-or-pay backlog into claims of the clouds, and pays its creditors pro rata
+   from its estate: cash, then its own receivables assigned in kind (never forgiven); the
+   unrecovered rest is written off and its equity goes to zero. The losses and the lower
+   collateral marks can push others over (loan-to-value covenants), so this repeats until no
+   new default.
 """
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from model.ledger import ASSET, END_MARKET, LIABILITY, NET_WORTH, REST_OF_WORLD
 from model.accounting import mark_stake
 from model.contracts import CapacityBackstop
-from model.setup import end_contract
+from model.markets import call_guarantees
+from model.setup import end_contract, get_facility
 
 ENERGY_HOURS = 730.0  # hours in a month
-FIRE_SALE_PRICE = 0.9  # stakes sold in distress fetch 90 % of the market price
 
 
 @dataclass(slots=True)
@@ -44,6 +51,7 @@ class Obligation:
 
 def settle(m: Any) -> None:
     _organic_revenue(m)
+    _roll_over_maturing_bonds(m)
     obligations = _obligations(m)
     ratios = _clear(m, obligations)
     for name, ratio in list(ratios.items()):
@@ -52,10 +60,51 @@ def settle(m: Any) -> None:
     _pay(m, obligations, ratios)
     for name, ratio in ratios.items():
         if ratio < 1.0 - 1e-9:
-            default(m, m.by_name[name], f"could not pay {100 * (1 - ratio):.0f} % of what was due")
+            default(m, m.by_name[name], _shortfall_cause(m, name, ratio))
     while _covenant_breaches(m):
         pass
     m.missed_payments.clear()
+    m.refinancing_due.clear()
+
+
+def _shortfall_cause(m: Any, name: str, ratio: float) -> str:
+    due = m.refinancing_due.get(name)
+    if due:
+        matured, rolled = due
+        return (f"failed rollover: {matured:.1f} B$ of bonds matured, lenders rolled over {rolled:.1f} B$ and it could "
+                f"not pay {100 * (1 - ratio):.0f} % of what was due")
+    return f"could not pay {100 * (1 - ratio):.0f} % of what was due"
+
+
+# ----------------------------------------------------------------------------- refinancing
+
+
+def _roll_over_maturing_bonds(m: Any) -> None:
+    """Bonds maturing this month roll over with their holders at the prevailing rate (risk-free
+    plus the credit-spread rule's spread) as far as each holder's lending room allows (the same
+    appetite that rations new credit); what is not rolled over falls due now, from cash."""
+    maturing = [loan for loan in m.loans.values() if loan.matures_now() and not m.by_name[loan.issuer].defaulted]
+    if not maturing:
+        return
+    from model.markets import lending_appetite
+
+    held: dict[str, float] = defaultdict(float)
+    for loan in m.loans.values():
+        held[loan.holder] += loan.outstanding
+    appetite = lending_appetite(m, sum(held.values()))
+    c = m.params.credit
+    for loan in maturing:
+        holder = m.by_name[loan.holder]
+        room = c.lending_share * holder.books.total_assets * appetite - (held[loan.holder] - loan.outstanding)
+        rolled = min(loan.outstanding, max(0.0, room))
+        matured = loan.outstanding
+        loan.roll_over(rolled, c.risk_free + m.prices.spread.get(loan.issuer, c.base_spread))
+        held[loan.holder] -= matured - rolled
+        if loan.due_now > 1e-9:
+            before = m.refinancing_due.get(loan.issuer, (0.0, 0.0))
+            m.refinancing_due[loan.issuer] = (before[0] + matured, before[1] + rolled)
+            m.log_event("refinancing", loan.issuer, f"{matured:.1f} B$ of bonds matured; {loan.holder} rolled over "
+                                                    f"{rolled:.1f} B$, {loan.due_now:.1f} B$ due now")
 
 
 # ----------------------------------------------------------------------------- receipts
@@ -75,12 +124,7 @@ def _organic_revenue(m: Any) -> None:
                       lab.compute_gw * lab.config.max_revenue_per_gw_month)
         ledger.transfer(END_MARKET, lab.name, revenue, "ai_services")
         lab.services_revenue = revenue  # this month's sales, for the costs that scale with them
-    growth = spend / m.params.end_market.initial_spend if m.params.end_market.initial_spend > 0 else 1.0
-    for vendor in m.vendors:
-        if not vendor.defaulted:
-            outside = vendor.config.annual_revenue / 12.0 * vendor.config.outside_revenue_share * growth
-            ledger.transfer(REST_OF_WORLD, vendor.name, outside, "outside_sales")
-            ledger.transfer(vendor.name, REST_OF_WORLD, outside * (1.0 - vendor.config.gross_margin), "cogs")
+    _outside_sales(m)
     for cloud in m.clouds:
         if cloud.defaulted:
             continue
@@ -89,6 +133,27 @@ def _organic_revenue(m: Any) -> None:
         ledger.transfer(REST_OF_WORLD, cloud.name, cloud.config.other_revenue, "other_revenue")
     ledger.transfer(END_MARKET, REST_OF_WORLD, m.end_market.other_spending(ledger.sheets[END_MARKET].cash),
                     "end_market_other_spending")
+
+
+def _outside_sales(m: Any) -> None:
+    """Vendors' sales to buyers outside the modelled chain, paid from the rest of the world:
+    their own driver (the rest of the industry's capital spending), never the AI end market.
+    It is financed in the same capital markets: it moves with sentiment and with the spread an
+    unlevered investment-grade buyer pays (recent defaults, gloom), against their opening levels."""
+    c, s = m.params.credit, m.params.sentiment
+    spread_rule = m.rules["market.credit_spread"]
+
+    def market_spread(default_intensity: float, sentiment: float) -> float:
+        return spread_rule(c.base_spread, 0.0, 1.0, default_intensity, sentiment, c.leverage_spread, c.tenant_spread,
+                           c.default_spread, c.sentiment_spread)
+
+    spread_change = market_spread(m.default_intensity, m.prices.sentiment) - market_spread(0.0, s.initial)
+    sentiment_change = m.prices.sentiment - s.initial
+    for vendor in m.vendors:
+        if not vendor.defaulted:
+            outside = vendor.outside_sales_month(m.steps, sentiment_change, spread_change)
+            m.ledger.transfer(REST_OF_WORLD, vendor.name, outside, "outside_sales")
+            m.ledger.transfer(vendor.name, REST_OF_WORLD, outside * (1.0 - vendor.config.gross_margin), "cogs")
 
 
 # ----------------------------------------------------------------------------- obligations
@@ -185,12 +250,13 @@ def _emergency_funding(m: Any, name: str, obligations: list[Obligation]) -> bool
 
 
 def sell_stakes(m: Any, firm: Any, wanted: float) -> float:
-    """Sell shares the firm holds to the investors with most cash, at 90 % of market."""
+    """Sell shares the firm holds to the investors with most cash, at a discount to market
+    (`credit.distressed_sale_price`); a price below what the firm paid is capital lost."""
     raised = 0.0
     buyers = sorted(m.investors, key=lambda i: -i.books.cash)
     for issuer, holdings in m.registry.holdings.items():
         market_price = m.registry.price[issuer]
-        price = market_price * FIRE_SALE_PRICE
+        price = market_price * m.params.credit.distressed_sale_price
         account = f"shares:{issuer}"
         if holdings.get(firm.name, 0.0) > 0:
             mark_stake(m, firm.name, issuer)  # prices moved since the last marks: sell from today's
@@ -201,9 +267,11 @@ def sell_stakes(m: Any, firm: Any, wanted: float) -> float:
             shares = min(held, (wanted - raised) / price, max(0.0, buyer.books.cash) / price)
             if shares <= 0:
                 continue
-            cost = m.invested_at_cost.get((firm.name, issuer))
-            if cost:
-                m.invested_at_cost[(firm.name, issuer)] = cost * (1.0 - shares / held)
+            cost = m.invested_at_cost.get((firm.name, issuer), 0.0)
+            cost_sold = cost * shares / held
+            m.invested_at_cost[(firm.name, issuer)] = cost - cost_sold
+            m.invested_at_cost[(buyer.name, issuer)] = m.invested_at_cost.get((buyer.name, issuer), 0.0) + shares * price
+            m.losses.distressed_sale(firm.kind, m.by_name[issuer].kind, cost_sold, shares * price)
             m.registry.move(issuer, firm.name, buyer.name, shares)
             # the seller's stake leaves its books at market; the discount is its loss
             m.ledger.post(firm.name, (NET_WORTH, ""), (ASSET, account), shares * (market_price - price))
@@ -233,10 +301,53 @@ def _pay(m: Any, obligations: list[Obligation], ratios: dict[str, float]) -> Non
 # ----------------------------------------------------------------------------- default
 
 
+@dataclass(slots=True)
+class Claim:
+    """A creditor's claim on a defaulter's estate: a loan it holds, or a cloud's backlog claim.
+    The claim sits on two sheets under `account`: the creditor's asset, the defaulter's liability."""
+
+    holder: str
+    account: str
+    face: float
+    loan: Any = None
+    recovered: float = 0.0
+
+
+@dataclass
+class Estate:
+    """What a defaulter's creditors got: its cash and its receivables (at their marks), paid pro
+    rata to their claims. `check_invariants` reads these records."""
+
+    firm: str
+    step: int
+    pot: float  # B$: cash plus receivables at their marks
+    claims: list[Claim] = field(default_factory=list)
+
+    @property
+    def claimed(self) -> float:
+        return sum(c.face for c in self.claims)
+
+    @property
+    def recovered(self) -> float:
+        return sum(c.recovered for c in self.claims)
+
+
 def default(m: Any, firm: Any, cause: str) -> None:
     """Clear a firm that cannot pay: everything DESIGN.md's settle phase lists, in one step."""
     if firm.defaulted:
         return
+    _record_default(m, firm, cause)
+    if firm.kind == "cloud":
+        _fire_sale(m, firm)
+    sell_stakes(m, firm, float("inf"))
+    call_guarantees(m, firm)  # vendor guarantors pay the guaranteed lenders and take over their claim
+    claims = _loan_claims(m, firm) + _backlog_claims(m, firm)
+    _end_contracts_and_deals(m, firm)
+    _pay_estate(m, firm, claims)
+    _wipe_equity(m, firm)
+
+
+def _record_default(m: Any, firm: Any, cause: str) -> None:
     firm.defaulted = True
     firm.default_step = m.steps
     firm.default_cause = cause
@@ -244,34 +355,41 @@ def default(m: Any, firm: Any, cause: str) -> None:
     m.default_intensity += 1.0
     m.defaults.append({"agent": firm.name, "kind": firm.kind, "step": m.steps, "cause": cause})
     m.log_event("default", firm.name, f"{firm.kind} defaults: {cause}")
-    if firm.kind == "cloud":
-        _fire_sale(m, firm)
-    sell_stakes(m, firm, float("inf"))
-    _pay_out_creditors(m, firm)
-    _forgive_loans_held(m, firm)
+
+
+def _end_contracts_and_deals(m: Any, firm: Any) -> None:
     for contract in list(getattr(firm, "contracts", ())):
         end_contract(m, contract)
     for deal in m.deals:
         if firm.name in (getattr(deal, "lab", None), getattr(deal, "cloud", None), deal.vendor):
             deal.active = False
-    _wipe_equity(m, firm)
 
 
 def _fire_sale(m: Any, cloud: Any) -> None:
-    """The defaulter's GPUs are dumped at a discount: surviving clouds with cash buy what they
-    can, the rest leaves the economy; spot prices and new chip orders fall with the glut."""
+    """The defaulter's GPUs are sold into the resale market. Dumping q GW moves the price of
+    compute by exp(-q / D), D the market's depth (`gpus.fire_sale_depth` x the installed fleet),
+    at once, so every cloud's collateral is marked lower the same step (the margin spiral through
+    the loan-to-value covenants); the impact fades month by month (accounting). Surviving clouds
+    buy at the impacted price, less the distressed seller's discount, with part of their cash;
+    only what nobody buys is scrapped."""
+    g = m.params.gpus
+    gw = cloud.fleet.gw
+    market_gw = sum(c.fleet.gw for c in m.clouds if not c.defaulted or c is cloud)
+    impact = gw / (g.fire_sale_depth * market_gw) if market_gw > 0 else 0.0
+    m.fire_sale_impact += impact
+    m.prices.spot_price *= math.exp(-impact)
+    m.prices.collateral_factor *= math.exp(-impact)
     value = cloud.fleet.economic_value(m.prices.collateral_factor, m.economic_life_months)
-    price_total = value * (1.0 - m.params.gpus.fire_sale_discount)
+    price_total = value * (1.0 - g.fire_sale_discount)
     book = cloud.fleet.book_value
     m.ledger.post(cloud.name, (NET_WORTH, ""), (ASSET, "gpus"), book - price_total)  # the loss on sale
     cloud.fleet.rebook(price_total)  # the fleet is now booked at what it fetches
-    gw = cloud.fleet.gw
     buyers = [c for c in m.clouds if not c.defaulted and c.books.cash > 0]
     left = 1.0
     for buyer in buyers:
         if price_total <= 0 or left <= 0:
             break
-        share = min(left, 0.5 * buyer.books.cash / price_total)
+        share = min(left, g.fire_sale_buyer_cash_share * buyer.books.cash / price_total)
         if share <= 1e-9:
             continue
         taken = cloud.fleet.take(share / left)
@@ -282,10 +400,12 @@ def _fire_sale(m: Any, cloud: Any) -> None:
     if cloud.fleet.vintages:
         rest = cloud.fleet.book_value
         m.gw_scrapped += cloud.fleet.gw
+        m.losses.scrapped_gw += cloud.fleet.gw
         cloud.fleet.vintages = []
         cloud.fleet._changed()
         m.ledger.transfer(REST_OF_WORLD, cloud.name, rest, "fire_sale", payer_side=(NET_WORTH, ""), payee_side=(ASSET, "gpus"))
-    m.log_event("fire_sale", cloud.name, f"{gw:.2f} GW of GPUs dumped for {price_total:.1f} B$ (economic value {value:.1f})")
+    m.log_event("fire_sale", cloud.name, f"{gw:.2f} GW of GPUs dumped for {price_total:.1f} B$ (economic value {value:.1f}); "
+                                         f"compute prices fall {100 * (1 - math.exp(-impact)):.0f} %")
     utility = m.by_name[cloud.utility_name]
     utility.connected_gw -= cloud.connected_gw
     cloud.connected_gw = 0.0
@@ -296,45 +416,157 @@ def _fire_sale(m: Any, cloud: Any) -> None:
                 utility.queue.remove(r)
 
 
-def _pay_out_creditors(m: Any, firm: Any) -> None:
-    """Pay every debt claim pro rata from what is left; holders write off the rest."""
-    loans = [l for l in m.loans.values() if l.issuer == firm.name]
-    total = sum(l.outstanding for l in loans)
-    pot = max(0.0, firm.books.cash)
-    for loan in loans:
-        paid = min(loan.outstanding, pot * loan.outstanding / total) if total > 0 else 0.0
-        m.ledger.transfer(firm.name, loan.holder, paid, "recovery", (LIABILITY, loan.account), (ASSET, loan.account))
-        loan.outstanding -= paid
+def _loan_claims(m: Any, firm: Any) -> list[Claim]:
+    return [Claim(l.holder, l.account, l.outstanding, loan=l) for l in m.debts_of(firm.name)]
+
+
+def _backlog_claims(m: Any, firm: Any) -> list[Claim]:
+    """A defaulting lab's remaining take-or-pay payments: the share a court allows
+    (`credit.backlog_claim_share`) becomes each cloud's claim on the estate, booked on both
+    sheets (the cloud's asset, the lab's liability) before the estate pays out."""
+    if firm.kind != "lab":
+        return []
+    share = m.params.credit.backlog_claim_share
+    backlog: dict[str, float] = defaultdict(float)
+    for contract in firm.contracts:
+        if contract.active and not m.by_name[contract.cloud].defaulted:
+            backlog[contract.cloud] += share * contract.committed_value(m.steps)
+    claims = []
+    for cloud, amount in backlog.items():
+        if amount <= 0:
+            continue
+        account = f"backlog:{firm.name}:{cloud}"
+        m.ledger.post(cloud, (ASSET, account), (NET_WORTH, ""), amount)
+        m.ledger.post(firm.name, (NET_WORTH, ""), (LIABILITY, account), amount)
+        m.losses.backlog_claims += amount
+        claims.append(Claim(cloud, account, amount))
+        m.log_event("claim", cloud, f"claims {amount:.1f} B$ of {firm.name}'s take-or-pay backlog")
+    return claims
+
+
+def _pay_estate(m: Any, firm: Any, claims: list[Claim]) -> None:
+    """Pay every claim pro rata from the estate: the defaulter's cash first, then its own
+    receivables (loans it holds) assigned in kind at their marks; the unrecovered rest is
+    written off. Receivables worth more than the claims go to the shareholders (residual
+    claimants) before the equity is wiped."""
+    receivables = [l for l in m.loans.values() if l.holder == firm.name]
+    cash = max(0.0, firm.books.cash)
+    marked = sum(l.outstanding + l.allowance for l in receivables)
+    estate = Estate(firm.name, m.steps, cash + marked, claims)
+    total = estate.claimed
+    paid = min(cash, total)
+    for claim in claims:
+        amount = paid * claim.face / total if total > 0 else 0.0
+        m.ledger.transfer(firm.name, claim.holder, amount, "recovery", (LIABILITY, claim.account), (ASSET, claim.account))
+        claim.recovered += amount
+        if claim.loan is not None:
+            claim.loan.outstanding -= amount
+    unpaid = total - paid
+    assigned = min(marked, unpaid)
+    if marked > 0:
+        opening = [(loan, loan.outstanding, loan.allowance) for loan in receivables]
+        for claim in claims:
+            fraction = assigned * (claim.face - claim.recovered) / unpaid / marked if unpaid > 0 else 0.0
+            for loan, face, allowance in opening:
+                value = _assign_receivable(m, loan, face * fraction, allowance * fraction, claim.holder, claim.account)
+                claim.recovered += value
+                if claim.loan is not None:
+                    claim.loan.outstanding -= value
+        residual = 1.0 - assigned / marked
+        holders = m.registry.holdings[firm.name]
+        shares = sum(holders.values())
+        for holder, held in list(holders.items()) if residual > 1e-12 and shares > 0 else ():
+            for loan, face, allowance in opening:
+                _assign_receivable(m, loan, face * residual * held / shares, allowance * residual * held / shares, holder, None)
+    for loan in receivables:  # what is left of them (nothing, or rounding) leaves with the estate
         write_off_loan(m, loan)
+    for claim in claims:
+        if claim.loan is not None:
+            write_off_loan(m, claim.loan)
+        else:
+            _write_off_backlog(m, firm, claim)
+    m.estates.append(estate)
+    if claims:
+        m.log_event("estate", firm.name, f"creditors recovered {estate.recovered:.1f} B$ of {total:.1f} B$ claimed "
+                                         f"({estate.recovered / total:.0%})" if total > 0 else "no claims")
+
+
+def _assign_receivable(m: Any, loan: Any, face: float, allowance: float, to: str, against: str | None) -> float:
+    """Hand `face` of a defaulter's loan (with its share `allowance` of the holder's distress
+    mark) to `to`, at its mark, against the claim booked under `against` (or, for shareholders,
+    as a distribution). The borrower now owes the new holder; every sheet balances. Returns the
+    value handed over (face plus allowance)."""
+    face = min(face, loan.outstanding)
+    if face <= 0:
+        return 0.0
+    value = face + allowance
+    estate_side = (LIABILITY, against) if against else (NET_WORTH, "")
+    holder_side = (ASSET, against) if against else (NET_WORTH, "")
+    ledger = m.ledger
+    # the defaulter: the receivable and its allowance leave, the claim (or its net worth) falls by the value
+    ledger.post(loan.holder, estate_side, (ASSET, loan.account), face)
+    ledger.post(loan.holder, (ASSET, loan.allowance_account), estate_side, -allowance)
+    loan.outstanding -= face
+    loan.allowance -= allowance
+    if to == loan.issuer:  # the borrower is the creditor: the debt is extinguished, set off against its claim
+        ledger.post(to, (LIABILITY, loan.account), holder_side, value)
+        ledger.post(to, (LIABILITY, loan.account), (NET_WORTH, ""), face - value)
+        return value
+    new = get_facility(m, loan.kind, loan.issuer, to, loan.rate, loan.term_months, loan.collateralised, loan.bullet)
+    if new.outstanding <= 0:
+        new.months_left, new.rate = loan.months_left, loan.rate
+    else:
+        new.rate = (new.rate * new.outstanding + loan.rate * face) / (new.outstanding + face)
+    new.outstanding += face
+    new.allowance += allowance
+    # the creditor: its claim becomes the receivable at the same mark
+    ledger.post(to, (ASSET, new.account), holder_side, face)
+    ledger.post(to, holder_side, (ASSET, new.allowance_account), -allowance)
+    # the borrower: the same debt, owed to a new holder
+    ledger.post(loan.issuer, (LIABILITY, loan.account), (LIABILITY, new.account), face)
+    return value
 
 
 def write_off_loan(m: Any, loan: Any) -> None:
+    """The face not recovered is lost to the holder (its allowance, already taken, is released)
+    and forgiven to the issuer; the loan is closed."""
     lost = loan.outstanding
+    ledger = m.ledger
+    if loan.allowance:
+        ledger.post(loan.holder, (ASSET, loan.allowance_account), (NET_WORTH, ""), -loan.allowance)
+        loan.allowance = 0.0
     if lost > 0:
-        m.ledger.post(loan.holder, (NET_WORTH, ""), (ASSET, loan.account), lost)
-        m.ledger.post(loan.issuer, (LIABILITY, loan.account), (NET_WORTH, ""), lost)
-        sector = m.by_name[loan.holder].kind
-        m.write_offs[sector] = m.write_offs.get(sector, 0.0) + lost
+        ledger.post(loan.holder, (NET_WORTH, ""), (ASSET, loan.account), lost)
+        ledger.post(loan.issuer, (LIABILITY, loan.account), (NET_WORTH, ""), lost)
+        holder_kind = m.by_name[loan.holder].kind
+        m.write_offs[holder_kind] = m.write_offs.get(holder_kind, 0.0) + lost
         m.loan_losses.append(lost)
+        m.losses.loan_written_off(holder_kind, m.by_name[loan.issuer].kind, lost)
         m.log_event("write_off", loan.holder, f"wrote off {lost:.2f} B$ of {loan.kind.replace('_', ' ')} to {loan.issuer}")
     loan.outstanding = 0.0
     m.loans.pop((loan.kind, loan.issuer, loan.holder), None)
 
 
-def _forgive_loans_held(m: Any, firm: Any) -> None:
-    for loan in [l for l in m.loans.values() if l.holder == firm.name]:
-        write_off_loan(m, loan)
+def _write_off_backlog(m: Any, lab: Any, claim: Claim) -> None:
+    """The part of a backlog claim the estate could not pay: gone from both sheets."""
+    left = claim.face - claim.recovered
+    m.losses.backlog_recovered += claim.recovered
+    if left > 0:
+        m.ledger.post(claim.holder, (NET_WORTH, ""), (ASSET, claim.account), left)
+        m.ledger.post(lab.name, (LIABILITY, claim.account), (NET_WORTH, ""), left)
 
 
 def _wipe_equity(m: Any, firm: Any) -> None:
-    """Its equity goes to zero: every holder writes the stake off the same step."""
+    """Its equity goes to zero: every holder writes the stake off the same step, and loses what
+    it paid for it."""
     holdings = m.registry.holdings[firm.name]
     for holder, shares in list(holdings.items()):
         sheet = m.ledger.sheets[holder]
         marked = sheet.assets.get(f"shares:{firm.name}", 0.0)
         m.ledger.post(holder, (NET_WORTH, ""), (ASSET, f"shares:{firm.name}"), marked)
-        sector = m.by_name[holder].kind
-        m.write_offs[sector] = m.write_offs.get(sector, 0.0) + marked
+        kind = m.by_name[holder].kind
+        m.write_offs[kind] = m.write_offs.get(kind, 0.0) + marked
+        m.losses.stake_wiped(kind, firm.kind, m.invested_at_cost.get((holder, firm.name), 0.0), marked)
     holdings.clear()
     for key in [k for k in m.invested_at_cost if k[1] == firm.name]:
         del m.invested_at_cost[key]

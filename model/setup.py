@@ -12,16 +12,15 @@ from typing import Any
 from agents.ai_lab import AILab
 from agents.chip_vendor import ChipVendor
 from agents.cloud_provider import CloudProvider
-from agents.investor import Investor
+from agents.investor import STRATEGIES, Investor
 from agents.power_utility import PowerUtility
 from model import scenario as sc
-from model.contracts import CapacityBackstop, EquityForDeployment, Loan, TakeOrPay, Warrants
+from model.contracts import (CapacityBackstop, EquityForDeployment, FinancingCommitment, Guarantee, Loan, RoundParticipation,
+                             TakeOrPay, Warrants)
 from model.gpus import Fleet
 from model.ledger import ASSET, END_MARKET, LIABILITY
 
-STYLES = ("fundamental", "trend", "sentiment")
-LEGACY_CONTRACT_MONTHS = 36  # starting compute sits on contracts with this much left, staggered
-BOND_TERM_MONTHS = 100_000  # starting corporate debt: rolled over, never amortised within a run
+BOND_LADDER = (1 / 6, 1 / 2, 5 / 6)  # starting bonds' remaining maturity, as shares of the term: evenly staggered
 
 
 def build_economy(m: Any) -> None:
@@ -82,20 +81,20 @@ def _build_utilities_and_clouds(m: Any) -> None:
 
 def _build_investors(m: Any) -> None:
     inv = m.params.investors
-    weights = [inv.fundamental, inv.trend, inv.sentiment]
+    weights = [getattr(inv, strategy) for strategy in STRATEGIES]
     total = sum(weights)
     if total <= 0:
-        raise sc.ScenarioError("investors: the shares fundamental + trend + sentiment must be positive")
+        raise sc.ScenarioError("investors: the predispositions fundamental + trend + sentiment must be positive")
     counts = [round(inv.count * w / total) for w in weights]
     counts[0] += inv.count - sum(counts)
     draws = m.rng_for("investors")
     appetites = draws.lognormal(0.0, 0.3, size=inv.count)
     wealth_shares = draws.dirichlet([5.0] * inv.count)
     i = 0
-    for style, count in zip(STYLES, counts):
+    for strategy, count in zip(STRATEGIES, counts):  # each starts with the strategy it is predisposed to
         for _ in range(count):
             name = f"investor_{i:03d}"
-            agent = Investor(m, name, style, m.rules, float(appetites[i]))
+            agent = Investor(m, name, strategy, m.rules, float(appetites[i]), inv)
             agent.books = m.ledger.open(name)
             m.by_name[name] = agent
             m.ledger.opening_balance(name, "cash", inv.wealth * float(wealth_shares[i]))
@@ -107,27 +106,30 @@ def investors_by_cash(m: Any) -> list:
 
 
 def _open_spread_loan(m: Any, issuer: str, amount: float, rate: float) -> None:
-    """Starting debt, held by the three richest investors in equal parts. It is long-dated
-    bonds: interest only within the horizon (refinanced at maturity, as firms do)."""
-    for holder in investors_by_cash(m)[:3]:
-        open_loan(m, "corporate", issuer, holder.name, amount / 3.0, rate, BOND_TERM_MONTHS)
+    """Starting debt: bonds held by the three richest investors in equal parts, a ladder whose
+    tranches mature at 1/6, 1/2 and 5/6 of the bond term (then roll over or are repaid)."""
+    term = m.params.credit.bond_term_months
+    for holder, share in zip(investors_by_cash(m)[:3], BOND_LADDER):
+        loan = open_loan(m, "corporate", issuer, holder.name, amount / 3.0, rate, term, bullet=True)
+        loan.months_left = max(1, round(term * share))
 
 
 def open_loan(m: Any, kind: str, issuer: str, holder: str, amount: float, rate: float, term: int,
-              collateralised: bool = False) -> Loan:
+              collateralised: bool = False, bullet: bool = False) -> Loan:
     """A loan existing at step 0: on the holder's sheet and the issuer's, no cash moves."""
-    loan = get_facility(m, kind, issuer, holder, rate, term, collateralised)
+    loan = get_facility(m, kind, issuer, holder, rate, term, collateralised, bullet)
     loan.draw(amount, rate)
     m.ledger.opening_balance(holder, loan.account, amount, ASSET)
     m.ledger.opening_balance(issuer, loan.account, amount, LIABILITY)
     return loan
 
 
-def get_facility(m: Any, kind: str, issuer: str, holder: str, rate: float, term: int, collateralised: bool) -> Loan:
+def get_facility(m: Any, kind: str, issuer: str, holder: str, rate: float, term: int, collateralised: bool,
+                 bullet: bool = False) -> Loan:
     key = (kind, issuer, holder)
     loan = m.loans.get(key)
     if loan is None:
-        loan = Loan(next(m.loan_ids), kind, holder, issuer, 0.0, rate, term, collateralised)
+        loan = Loan(next(m.loan_ids), kind, holder, issuer, 0.0, rate, term, collateralised, bullet=bullet)
         m.loans[key] = loan
     return loan
 
@@ -144,7 +146,7 @@ def _legacy_contracts(m: Any) -> None:
         for cloud in clouds:
             gw = lab_cfg.compute_gw * cloud.fleet.gw / fleet_total
             if gw > 0:
-                end = LEGACY_CONTRACT_MONTHS - 6 * (i % 3)
+                end = s.gpus.legacy_contract_months - 6 * (i % 3)
                 add_contract(m, name, cloud.name, gw, price, 0, end)
 
 
@@ -192,14 +194,28 @@ def _open_deal(m: Any, deal: Any) -> None:
     elif isinstance(deal, sc.EquityStake):
         shares = m.registry.outstanding[deal.issuer] * deal.fraction
         _give_shares(m, deal.issuer, deal.holder, shares)
+    elif isinstance(deal, sc.RoundParticipation):
+        m.deals.append(RoundParticipation(deal.vendor, deal.lab, deal.share, deal.per_round_cap, deal.cap, deal.min_sentiment,
+                                          deal.max_valuation, deal.distressed, deal.start_step, deal.end_step))
+    elif isinstance(deal, sc.Guarantee):
+        # the guaranteed loan is investors' (kind "guaranteed", apart from the borrower's other
+        # debt so the guarantee knows which claims it covers); the vendor's books show nothing yet
+        loans = [open_loan(m, "guaranteed", deal.borrower, holder.name, deal.amount / 3.0, deal.rate, deal.months)
+                 for holder in investors_by_cash(m)[:3]]
+        m.deals.append(Guarantee(deal.vendor, deal.borrower, deal.cap, loans))
+    elif isinstance(deal, sc.FinancingCommitment):
+        line = FinancingCommitment(deal.vendor, deal.borrower, deal.committed, deal.rate, deal.months, drawn=deal.drawn)
+        if deal.drawn > 0:
+            open_loan(m, "vendor_loan", deal.borrower, deal.vendor, deal.drawn, deal.rate, deal.months)
+        m.deals.append(line)
 
 
 def _give_shares(m: Any, issuer: str, holder: str, shares: float) -> None:
     m.registry.holdings[issuer][holder] = m.registry.holdings[issuer].get(holder, 0.0) + shares
     m.ledger.opening_balance(holder, f"shares:{issuer}", shares * m.registry.price[issuer])
-    if holder in m.params.vendors or holder in m.params.clouds:
-        key = (holder, issuer)
-        m.invested_at_cost[key] = m.invested_at_cost.get(key, 0.0) + shares * m.registry.price[issuer]
+    # the opening price is every opening holder's cost basis (what it would have paid)
+    key = (holder, issuer)
+    m.invested_at_cost[key] = m.invested_at_cost.get(key, 0.0) + shares * m.registry.price[issuer]
 
 
 def _distribute_shares(m: Any) -> None:

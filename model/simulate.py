@@ -56,5 +56,6 @@ def summarize_run(model: RoundtripModel, series: pd.DataFrame) -> dict[str, Any]
     summary["gw_built_end"] = float(series["gw_built"].iloc[-1])
     for sector in SECTORS:
         summary[f"losses_{sector}"] = float(model.write_offs.get(sector, 0.0))
+    summary.update(model.losses.summary(model))  # severity: capital lost at cost by sector, credit losses, GW ...
     summary["defaulted"] = ";".join(f"{d['agent']}@{d['step']}" for d in model.defaults)
     return summary

@@ -13,7 +13,7 @@ only package registries) this is what makes the page render at all.
 
 The folder is `.solara-assets/` in the repository unless `ROUNDTRIP_ASSETS_DIR` says
 otherwise. For an air-gapped machine, run `fetch` where npm works and copy the folder.
-The package set gave zero misses for solara 1.64.1 (see ../shared/NOTES.md); the page asks
+The package set gave zero misses for solara 1.64.1; the page asks
 for `vega@5` and friends by major version, so those folders keep the major-version name.
 """
 

@@ -80,3 +80,40 @@ def stop_new_contracts(cash: float, monthly_burn: float, runway_months: int) -> 
 def never_cut(cash: float, monthly_burn: float, runway_months: int) -> float:
     """Signs for all wanted compute whatever its cash (a reckless lab)."""
     return 1.0
+
+
+@rule("lab.commitment_capacity", "funded_commitments", default=True)
+def funded_commitments(
+    cash: float,
+    revenue_month: float,
+    revenue_growth: float,
+    horizon_months: int,
+    committed_spending: float,
+    deal_funding: float,
+    investor_funding: float,
+) -> float:
+    """B$ of new compute rent the lab can commit to over its planning horizon.
+
+    What it has and expects over `horizon_months` (cash; revenue at its trailing growth, capped
+    at 100 %/year and floored at -50 %/year; what its vendor deals will still pay in; one round
+    from investors at today's sentiment) less what it already owes over the same months (rent on
+    signed contracts, operating costs). Remove vendor money and the lab signs less.
+    """
+    growth = min(1.0, max(-0.5, revenue_growth))
+    monthly = (1.0 + growth) ** (1.0 / 12.0)
+    revenue = sum(revenue_month * monthly**k for k in range(1, horizon_months + 1))
+    return max(0.0, cash + revenue + deal_funding + investor_funding - committed_spending)
+
+
+@rule("lab.commitment_capacity", "unbounded")
+def unbounded_commitments(
+    cash: float,
+    revenue_month: float,
+    revenue_growth: float,
+    horizon_months: int,
+    committed_spending: float,
+    deal_funding: float,
+    investor_funding: float,
+) -> float:
+    """Signs whatever its compute target asks, funded or not (the model before issue 9)."""
+    return math.inf

@@ -49,3 +49,40 @@ def exposure_budget(financing_share: float, revenue_t12m: float, exposure: float
     below `financing_share` of its trailing-12-month revenue: the measure Lucent ran at 24 %.
     """
     return max(0.0, financing_share * revenue_t12m - exposure)
+
+
+@rule("vendor.outside_sales", "capital_markets_capex", default=True)
+def capital_markets_capex(
+    outside_capex: float,
+    capex_share: float,
+    trend_growth: float,
+    months: int,
+    sentiment_change: float,
+    spread_change: float,
+    sentiment_elasticity: float,
+    spread_elasticity: float,
+) -> float:
+    """B$ of chips sold this month to buyers outside the modelled chain.
+
+    The rest of the industry's capital spending (B$/year at the start) grows on its trend; it is
+    financed by the same capital markets as the modelled clouds, so it rises with sentiment
+    above its initial level and falls as credit spreads widen. The vendor sells `capex_share`
+    of it. Never below zero.
+    """
+    trend = outside_capex * capex_share / 12.0 * (1.0 + trend_growth) ** (months / 12.0)
+    return trend * max(0.0, 1.0 + sentiment_elasticity * sentiment_change - spread_elasticity * spread_change)
+
+
+@rule("vendor.outside_sales", "exogenous_trend")
+def exogenous_trend(
+    outside_capex: float,
+    capex_share: float,
+    trend_growth: float,
+    months: int,
+    sentiment_change: float,
+    spread_change: float,
+    sentiment_elasticity: float,
+    spread_elasticity: float,
+) -> float:
+    """Outside sales on their trend whatever the capital markets do (a control for experiments)."""
+    return outside_capex * capex_share / 12.0 * (1.0 + trend_growth) ** (months / 12.0)

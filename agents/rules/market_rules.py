@@ -47,7 +47,10 @@ def compute_weighted(base_weight: float, compute_gw: float) -> float:
 def adaptive_sentiment(previous: float, market_return: float, growth_surprise: float, new_defaults: int,
                        persistence: float, return_w: float, growth_w: float, default_w: float) -> float:
     """Next month's sentiment in [-1, 1]: it persists, rises with market returns and end-market
-    growth above trend, and drops with each default."""
-    impulse = return_w * market_return + growth_w * growth_surprise - default_w * new_defaults
-    return math.tanh(persistence * math.atanh(max(-0.999, min(0.999, previous))) + (1 - persistence) * 3.0 * impulse
-                     - default_w * new_defaults)
+    growth above trend, and drops by `default_w` (in atanh units) with each default.
+
+    Sentiment lives on (-1, 1) as tanh of a latent mood; the latent mood decays by
+    `persistence`, moves with the news impulse, and falls by exactly `default_w` per default."""
+    impulse = return_w * market_return + growth_w * growth_surprise
+    latent = persistence * math.atanh(max(-0.999, min(0.999, previous))) + (1 - persistence) * 3.0 * impulse
+    return math.tanh(latent - default_w * new_defaults)

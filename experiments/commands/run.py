@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 
 from model.errors import UserError
+from model.losses import SECTORS
 from model.reporters import LUCENT_CIRCULARITY
 from model.scenario import load_scenario, parse_assignment
 
@@ -64,6 +65,18 @@ def _report(result, paths: dict[str, str]) -> dict:
         "organic_coverage_start": s["organic_coverage_start"],
         "organic_coverage_end": s["organic_coverage_end"],
         "losses_by_sector": {k.removeprefix("losses_"): v for k, v in s.items() if k.startswith("losses_")},
+        "first_default_step": _clean(s["first_default_step"]),
+        "capital_lost_at_cost": s["capital_lost_at_cost"],
+        "capital_lost_by_sector": {sector: s[f"capital_lost_{sector}"] for sector in SECTORS},
+        "credit_losses": s["credit_losses"],
+        "equity_lost_at_market": s["equity_lost_at_market"],
+        "vendor_exposure_lost": s["vendor_exposure_lost"],
+        "backlog_claims": s["backlog_claims"],
+        "backlog_recovered": s["backlog_recovered"],
+        "stranded_gw_peak": s["stranded_gw_peak"],
+        "scrapped_gw": s["scrapped_gw"],
+        "build_out_gw_peak": s["build_out_gw_peak"],
+        "exposure_at_risk_end": s["exposure_at_risk_end"],
         "steps": s["steps"],
         "seed": s["seed"],
         "files": paths,
@@ -102,5 +115,8 @@ def _print_readable(r: dict, name: str) -> None:
     print(f"organic coverage, start -> end:          {r['organic_coverage_start']:.2f} -> {r['organic_coverage_end']:.2f}")
     losses = ", ".join(f"{k} {v:.1f}" for k, v in r["losses_by_sector"].items() if v > 0) or "none"
     print(f"write-offs by holder (B$):               {losses}")
+    lost = ", ".join(f"{k} {v:.1f}" for k, v in r["capital_lost_by_sector"].items() if v > 0) or "none"
+    print(f"capital lost at cost (B$):               {r['capital_lost_at_cost']:.1f} ({lost})")
+    print(f"credit losses / exposure at risk (B$):   {r['credit_losses']:.1f} / {r['exposure_at_risk_end']:.1f} at the end")
     print(f"time series: {r['files']['series']}")
     print(f"figure:      {r['files']['figure']}")

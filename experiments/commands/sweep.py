@@ -62,7 +62,7 @@ def main(args: argparse.Namespace) -> int:
     print(f"results:        {out}/runs/*.parquet (summaries), {out}/manifest.json")
     if any((out / "series").glob("*.parquet")):
         print(f"time series:    {out}/series/*.parquet")
-    for key, label in (("points", "per-point table"), ("sobol", "Sobol indices"), ("heatmap", "heatmap"), ("fan", "fan charts")):
+    for key, label in (("points", "per-point table"), ("sobol", "Sobol indices"), ("heatmap", "heatmap"), ("severity", "severity maps"), ("fan", "fan charts")):
         if key in written:
             print(f"{label + ':':<15} {written[key]}")
     failures = failure_summary(out)

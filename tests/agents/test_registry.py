@@ -131,13 +131,18 @@ def test_a_dotted_path_rule_is_called_by_a_model_run_and_its_answers_are_used():
     steps = 6
     result = simulate(scenario, seed=0, steps=steps, check_invariants=True)
     n_labs = len(scenario.labs)
-    assert len(CALLS) == n_labs * steps  # every lab, every month (no lab defaults in 6 months)
+    # every lab, every month (no lab defaults in 6 months), the unreported burn-in that seeds
+    # the vendors' opening history (model/vendor_history.py) included
+    burn_in = max(v.opening_history_months for v in scenario.vendors.values())
+    assert len(CALLS) == n_labs * (burn_in + steps)
     assert not result.defaults
     for cash, burn, runway, sentiment in CALLS:
         assert runway == scenario.labs["Lab"].runway_months
         assert isinstance(cash, float) and isinstance(burn, float)
-    # from the second call on, the lab reads the sentiment the pinned rule produced
-    assert {c[3] for c in CALLS[n_labs:]} == {CONSTANT_MOOD}
+    # from its second month on (in the burn-in and in the run, each of which opens at the
+    # scenario's initial sentiment), the lab reads the sentiment the pinned rule produced
+    second_months = CALLS[n_labs:burn_in * n_labs] + CALLS[(burn_in + 1) * n_labs:]
+    assert {c[3] for c in second_months} == {CONSTANT_MOOD}
     assert (result.series["sentiment"].iloc[1:] == CONSTANT_MOOD).all()
 
 

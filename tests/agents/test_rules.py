@@ -304,9 +304,9 @@ def test_power_request_covers_the_peak_with_headroom_net_of_connected_and_queued
 # ============================================================================= investors
 
 
-def view(market_value=100.0, revenue=10.0, profit=1.0, multiple=10.0, recent_return=0.0, sentiment=0.0):
+def view(market_value=100.0, revenue=10.0, profit=1.0, multiple=10.0, recent_return=0.0, sentiment=0.0, months=12):
     return dict(market_value=market_value, revenue_t12m=revenue, profit_t12m=profit, multiple=multiple,
-                recent_return=recent_return, sentiment=sentiment)
+                recent_return=recent_return, sentiment=sentiment, months_reported=months)
 
 
 class TestExpectations:
@@ -322,6 +322,10 @@ class TestExpectations:
         assert investor.fundamental(**view(market_value=0.0)) == 0.0
         assert investor.fundamental(**view(market_value=1e-6)) == 1.0
         assert investor.fundamental(**view(revenue=0.0)) == pytest.approx(-1.0 / 3)
+
+    def test_fundamental_has_no_view_of_a_firm_that_has_reported_nothing(self):
+        # at the first step a lab has no month of revenue yet: that is no news, not a worthless firm
+        assert investor.fundamental(**view(revenue=0.0, months=0)) == 0.0
 
     @PROP
     @given(mv=ordered(st.floats(0.1, 1e4)), rev=money)
@@ -347,16 +351,78 @@ class TestExpectations:
 
 class TestAllocation:
     def test_no_expected_return_keeps_the_base_weight(self):
-        assert investor.tilt(0.0, 0.1) == 0.1
+        assert investor.tilt(0.0, 0.1, 4.0) == 0.1
+
+    def test_tilt_is_base_times_one_plus_risk_aversion_times_expected_return(self):
+        assert investor.tilt(0.1, 0.2, 4.0) == pytest.approx(0.2 * 1.4)
+        assert investor.tilt(0.1, 0.2, 0.0) == pytest.approx(0.2)
 
     def test_never_short(self):
-        assert investor.tilt(-0.9, 0.1) == 0.0
+        assert investor.tilt(-0.9, 0.1, 4.0) == 0.0
 
     @PROP
     @given(e=ordered(st.floats(-1, 2)), w=share)
     def test_higher_expectations_never_lower_the_weight(self, e, w):
         lo, hi = e
-        assert 0.0 <= investor.tilt(lo, w) <= investor.tilt(hi, w) + EPS
+        assert 0.0 <= investor.tilt(lo, w, 4.0) <= investor.tilt(hi, w, 4.0) + EPS
+
+
+MIX = {"fundamental": 0.4, "trend": 0.3, "sentiment": 0.3}
+
+
+class TestStrategySwitching:
+    def test_fitness_is_last_return_plus_memory_of_the_past(self):
+        assert investor.strategy_fitness(0.1, 0.02, 0.7) == pytest.approx(0.02 + 0.07)
+        assert investor.strategy_fitness(0.1, 0.02, 0.0) == pytest.approx(0.02)
+
+    def test_equal_fitness_or_no_intensity_gives_the_predispositions(self):
+        assert investor.strategy_shares({h: 0.0 for h in MIX}, MIX, 5.0) == pytest.approx(MIX)
+        assert investor.strategy_shares({"fundamental": -1.0, "trend": 2.0, "sentiment": 0.0}, MIX, 0.0) == pytest.approx(MIX)
+
+    def test_logit_shares_by_hand(self):
+        # trend earned 10 % more: its weight is multiplied by exp(5 x 0.1) = e^0.5
+        shares = investor.strategy_shares({"fundamental": 0.0, "trend": 0.1, "sentiment": 0.0}, MIX, 5.0)
+        total = 0.4 + 0.3 * math.exp(0.5) + 0.3
+        assert shares["trend"] == pytest.approx(0.3 * math.exp(0.5) / total)
+        assert shares["fundamental"] == pytest.approx(0.4 / total)
+        assert sum(shares.values()) == pytest.approx(1.0)
+
+    def test_no_overflow_at_huge_intensity_and_the_winner_takes_all(self):
+        shares = investor.strategy_shares({"fundamental": 0.0, "trend": 1.0, "sentiment": 0.5}, MIX, 1e6)
+        assert shares["trend"] == pytest.approx(1.0)
+
+    def test_a_strategy_nobody_is_predisposed_to_is_never_chosen(self):
+        mix = {"fundamental": 0.5, "trend": 0.0, "sentiment": 0.5}
+        assert investor.strategy_shares({"fundamental": 0.0, "trend": 9.0, "sentiment": 0.0}, mix, 5.0)["trend"] == 0.0
+
+    @PROP
+    @given(u=ordered(st.floats(-1, 1)), beta=st.floats(0.1, 50))
+    def test_more_fitness_never_lowers_a_share(self, u, beta):
+        lo, hi = u
+        a = investor.strategy_shares({"fundamental": 0.0, "trend": lo, "sentiment": 0.0}, MIX, beta)["trend"]
+        b = investor.strategy_shares({"fundamental": 0.0, "trend": hi, "sentiment": 0.0}, MIX, beta)["trend"]
+        assert a <= b + EPS
+
+    def test_logit_switching_picks_by_the_draw(self):
+        fitness = {h: 0.0 for h in MIX}  # shares 0.4 / 0.3 / 0.3 in this order
+        assert investor.logit_switching("trend", fitness, MIX, 5.0, 0.0) == "fundamental"
+        assert investor.logit_switching("trend", fitness, MIX, 5.0, 0.39) == "fundamental"
+        assert investor.logit_switching("fundamental", fitness, MIX, 5.0, 0.41) == "trend"
+        assert investor.logit_switching("fundamental", fitness, MIX, 5.0, 0.71) == "sentiment"
+        assert investor.logit_switching("fundamental", fitness, MIX, 5.0, 0.999999) == "sentiment"
+
+    def test_logit_switching_frequencies_follow_the_shares(self):
+        fitness = {"fundamental": -0.1, "trend": 0.2, "sentiment": 0.0}
+        shares = investor.strategy_shares(fitness, MIX, 5.0)
+        draws = [(k + 0.5) / 1000 for k in range(1000)]
+        picks = [investor.logit_switching("fundamental", fitness, MIX, 5.0, u) for u in draws]
+        for h in MIX:
+            assert picks.count(h) / 1000 == pytest.approx(shares[h], abs=0.002)
+
+    def test_fixed_styles_keeps_the_strategy_whatever_it_earns(self):
+        fitness = {"fundamental": -1.0, "trend": 1.0, "sentiment": 0.0}
+        assert investor.fixed_styles("fundamental", fitness, MIX, 50.0, 0.9) == "fundamental"
+        assert investor.fixed_styles("sentiment", fitness, MIX, 50.0, 0.1) == "sentiment"
 
 
 # ============================================================================= markets
@@ -443,6 +509,17 @@ class TestSentiment:
     def test_a_default_sours_the_mood(self):
         assert sentiment_next(previous=0.5, defaults=1) < sentiment_next(previous=0.5)
 
+    @pytest.mark.parametrize("previous, ret", [(0.0, 0.0), (0.5, 0.0), (-0.3, 0.05)])
+    def test_each_default_costs_default_weight_once(self, previous, ret):
+        # on the latent (atanh) scale one default lowers the mood by exactly default_weight = 0.6,
+        # and two defaults by twice that: the penalty is counted once per default
+        calm = math.atanh(sentiment_next(previous, ret))
+        assert math.atanh(sentiment_next(previous, ret, defaults=1)) == pytest.approx(calm - 0.6)
+        assert math.atanh(sentiment_next(previous, ret, defaults=2)) == pytest.approx(calm - 1.2)
+
+    def test_one_default_from_neutral_takes_sentiment_to_tanh_of_minus_the_weight(self):
+        assert sentiment_next(0.0, defaults=1) == pytest.approx(math.tanh(-0.6))  # -0.537
+
     @PROP
     @given(prev=signed, r=ordered(st.floats(-1, 1)), surprise=signed, defaults=st.integers(0, 10))
     def test_bounded_and_rising_with_returns(self, prev, r, surprise, defaults):
@@ -481,6 +558,48 @@ class TestExpansion:
         assert utility.follow_queue(5.0, 2.0, 0.25) == 0.25
         assert utility.follow_queue(1.0, 2.0, 10.0) == 0.0
         assert utility.follow_queue(0.0, 0.0, 0.0) == 0.0
+
+
+class TestCommitmentCapacity:
+    def call(self, cash=10.0, revenue=1.0, growth=0.0, horizon=12, owed=5.0, deals=0.0, investors=0.0):
+        return lab.funded_commitments(cash, revenue, growth, horizon, owed, deals, investors)
+
+    def test_flat_revenue_adds_cash_revenue_and_expected_funding_less_what_is_owed(self):
+        assert self.call() == pytest.approx(10.0 + 12.0 - 5.0)
+        assert self.call(deals=30.0, investors=20.0) == pytest.approx(17.0 + 50.0)
+
+    def test_removing_vendor_money_lowers_what_the_lab_can_sign(self):
+        assert self.call(deals=0.0) < self.call(deals=100.0)
+
+    def test_nothing_to_commit_when_obligations_exceed_funding(self):
+        assert self.call(owed=1e3) == 0.0
+
+    def test_growth_counts_capped_at_doubling_a_year(self):
+        assert self.call(growth=0.5) > self.call(growth=0.0)
+        assert self.call(growth=5.0) == pytest.approx(self.call(growth=1.0))
+        assert self.call(growth=-0.9) == pytest.approx(self.call(growth=-0.5))
+
+    def test_unbounded_ignores_funding(self):
+        assert lab.unbounded_commitments(0.0, 0.0, 0.0, 12, 1e3, 0.0, 0.0) == math.inf
+
+
+class TestOutsideSales:
+    def call(self, capex=380.0, share_=0.25, growth=0.2, months=0, ds=0.0, dspread=0.0, es=0.3, ec=5.0):
+        return vendor.capital_markets_capex(capex, share_, growth, months, ds, dspread, es, ec)
+
+    def test_at_the_start_the_vendor_sells_its_share_of_outside_capex(self):
+        assert self.call() == pytest.approx(380.0 * 0.25 / 12.0)
+
+    def test_grows_on_trend(self):
+        assert self.call(months=12) == pytest.approx(self.call() * 1.2)
+
+    def test_falls_with_gloom_and_wider_spreads_never_below_zero(self):
+        assert self.call(ds=-0.5) == pytest.approx(self.call() * 0.85)
+        assert self.call(dspread=0.01) == pytest.approx(self.call() * 0.95)
+        assert self.call(dspread=1.0) == 0.0
+
+    def test_exogenous_trend_ignores_markets(self):
+        assert vendor.exogenous_trend(380.0, 0.25, 0.2, 12, -1.0, 0.05, 0.3, 5.0) == pytest.approx(self.call(months=12))
 
 
 def test_every_registered_rule_is_tested_here():

@@ -7,7 +7,10 @@ import pytest
 from model.contracts import (
     CapacityBackstop,
     EquityForDeployment,
+    FinancingCommitment,
+    Guarantee,
     Loan,
+    RoundParticipation,
     ShareRegistry,
     TakeOrPay,
     Warrants,
@@ -175,3 +178,49 @@ def test_selling_a_whole_stake_removes_the_holder():
     reg.move("Lab", "A", "B", 0.5)
     assert "A" not in reg.holdings["Lab"]
     assert reg.held("Lab", "A") == 0.0
+
+
+# ----------------------------------------------------------------------------- vendor money on stated terms
+
+
+def participation(**terms) -> RoundParticipation:
+    base = dict(vendor="V", lab="L", share=0.3, per_round_cap=10.0, cap=25.0, min_sentiment=0.0, max_valuation=500.0,
+                distressed=False, start_step=0, end_step=24)
+    return RoundParticipation(**{**base, **terms})
+
+
+def test_round_participation_takes_its_share_within_per_round_and_total_caps():
+    deal = participation()
+    assert deal.offer(20.0, 400.0, 0.5, False, 3) == pytest.approx(6.0)
+    assert deal.offer(100.0, 400.0, 0.5, False, 3) == pytest.approx(10.0)
+    deal.invested = 20.0
+    assert deal.offer(100.0, 400.0, 0.5, False, 3) == pytest.approx(5.0)
+    assert deal.remaining(3) == pytest.approx(5.0)
+
+
+def test_round_participation_only_at_accepted_price_mood_time_and_no_distressed_rounds_unless_stated():
+    deal = participation()
+    assert deal.offer(20.0, 600.0, 0.5, False, 3) == 0.0  # valuation above what the vendor pays
+    assert deal.offer(20.0, 400.0, -0.1, False, 3) == 0.0  # gloomier than its terms
+    assert deal.offer(20.0, 400.0, 0.5, False, 30) == 0.0  # after the commitment ends
+    assert deal.offer(20.0, 400.0, 0.5, True, 3) == 0.0  # a distressed round
+    assert participation(distressed=True).offer(20.0, 400.0, 0.5, True, 3) == pytest.approx(6.0)
+
+
+def test_guarantee_covers_the_guaranteed_loans_outstanding_up_to_its_cap():
+    guaranteed = [loan(outstanding=0.5), loan(outstanding=0.4)]
+    deal = Guarantee("V", "Cloud", cap=0.7, loans=guaranteed)
+    assert deal.remaining(0) == pytest.approx(0.7)
+    guaranteed[0].outstanding = 0.1
+    assert deal.remaining(0) == pytest.approx(0.5)
+    deal.active = False
+    assert deal.remaining(0) == 0.0
+
+
+def test_credit_line_lends_up_to_the_committed_amount_in_all():
+    line = FinancingCommitment("V", "Cloud", committed=2.0, rate=0.1, months=60, drawn=0.5)
+    assert line.available() == pytest.approx(1.5)
+    line.drawn = 2.0
+    assert line.available() == 0.0
+    line.drawn, line.active = 0.0, False
+    assert line.remaining(0) == 0.0

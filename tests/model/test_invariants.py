@@ -67,6 +67,11 @@ overrides_strategy = st.fixed_dictionaries({
     "power.lead_time_months": st.integers(0, 72),
     "credit.max_ltv": st.floats(0.2, 1.0),
     "investors.count": st.integers(1, 40),
+    # credit mechanics: short bond terms make rollovers (and failed ones) happen within the run
+    "credit.bond_term_months": st.integers(6, 240),
+    "credit.distress_loss_given_default": st.floats(0.0, 1.0),
+    "credit.backlog_claim_share": st.floats(0.0, 1.0),
+    "gpus.fire_sale_depth": st.floats(0.1, 5.0),
 })
 
 shock_strategy = st.lists(

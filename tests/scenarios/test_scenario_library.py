@@ -75,7 +75,7 @@ def test_lucent_2000_starting_position():
     lucent = s.vendors["Lucent"]
     assert (s.meta.start, lucent.annual_revenue, lucent.financing_share) == ("2000-01", 38.3, 0.23)
     assert "Winstar" in s.clouds and not s.clouds["Winstar"].investment_grade
-    assert any(d.type == "vendor_loan" and d.borrower == "Winstar" for d in s.deals)
+    assert any(d.type == "financing_commitment" and d.borrower == "Winstar" and d.committed == 2.0 for d in s.deals)
 
 
 def test_power_and_gpu_life_scenarios():

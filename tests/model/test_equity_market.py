@@ -1,0 +1,150 @@
+"""The equity market: strategy switching, sector-wide re-rating from a euphoric start, rare
+crashes from a calm one, and the trading invariants every step.
+
+Nothing here scripts a price path: the starts differ only in opening prices, the opening mood
+and the investors' predispositions; what follows comes from the investors' rules.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from agents.investor import STRATEGIES
+from agents.rules import investor_rules
+from model.economy import RoundtripModel
+from model.investing import StrategyBook
+from model.scenario import Scenario, load_scenario
+from model.simulate import simulate
+
+SEEDS = range(16)
+MONTHS = 96
+CRASH = 0.8  # the outcome classifier's vendor equity drawdown for a collapse
+
+
+def start(price_factor: float, sentiment: float, mix: tuple[float, float, float]) -> Scenario:
+    """Baseline with every opening share price scaled, the opening mood and the strategy mix set."""
+    base = load_scenario("baseline")
+    overrides = {"sentiment.initial": sentiment, **dict(zip((f"investors.{h}" for h in STRATEGIES), mix))}
+    for kind in ("labs", "vendors", "clouds", "utilities"):
+        for name, cfg in getattr(base, kind).items():
+            overrides[f"{kind}.{name}.share_price"] = cfg.share_price * price_factor
+    return load_scenario("baseline", overrides)
+
+
+# prices three times the opening ones, euphoria, trend followers the largest group
+EUPHORIC = (3.0, 0.8, (0.2, 0.6, 0.2))
+# the calibrated opening prices, a neutral mood, the default mix
+CALM = (1.0, 0.0, (0.4, 0.3, 0.3))
+
+
+def drawdowns(scenario: Scenario) -> np.ndarray:
+    return np.array([simulate(scenario, seed, steps=MONTHS, keep_series=False, check_invariants=False)
+                      .summary["vendor_equity_drawdown"] for seed in SEEDS])
+
+
+@pytest.fixture(scope="module")
+def euphoric() -> np.ndarray:
+    return drawdowns(start(*EUPHORIC))
+
+
+@pytest.fixture(scope="module")
+def calm() -> np.ndarray:
+    return drawdowns(start(*CALM))
+
+
+def test_from_a_euphoric_start_the_vendor_sector_can_lose_80_percent(euphoric):
+    assert np.mean(euphoric >= CRASH) >= 0.25, euphoric.round(2)
+
+
+def test_from_a_calm_start_an_80_percent_fall_is_rare(calm):
+    assert np.mean(calm >= CRASH) <= 0.10, calm.round(2)
+
+
+def test_euphoria_crashes_deeper_than_calm(euphoric, calm):
+    assert np.median(euphoric) > np.median(calm) + 0.1, (euphoric.round(2), calm.round(2))
+
+
+# ----------------------------------------------------------------------------- switching
+
+
+def test_a_strategy_that_recommended_more_of_a_rising_market_gains_fitness():
+    # one firm held at 50 % of wealth; it rises 10 % in the month
+    book = StrategyBook({"fundamental": 0.4, "trend": 0.3, "sentiment": 0.3}, {"A": 0.5})
+    expected = {"fundamental": {"A": -0.1}, "trend": {"A": 0.3}, "sentiment": {"A": 0.0}}
+    book.review({"A": 100.0}, expected, investor_rules.tilt, 4.0, 0.95, 0.7)
+    # weights: fundamental 0.5 x 0.6 = 0.3; trend 0.5 x 2.2 = 1.1, capped at 0.95; sentiment 0.5
+    assert book.recommended["trend"]["A"] == pytest.approx(0.95)
+    book.review({"A": 110.0}, expected, investor_rules.tilt, 4.0, 0.95, 0.7)
+    assert book.fitness == pytest.approx({"fundamental": 0.03, "trend": 0.095, "sentiment": 0.05})
+    shares = book.shares(5.0)
+    assert shares["trend"] > 0.3 > shares["fundamental"] / 0.4 * 0.3  # trend gained, fundamentalists lost
+    # a month later the firm has defaulted (price 0): the whole position is lost
+    book.review({"A": 0.0}, expected, investor_rules.tilt, 4.0, 0.95, 0.0)
+    assert book.fitness["trend"] == pytest.approx(-0.95)
+
+
+def rising_market(months: int, monthly_rise: float) -> StrategyBook:
+    """One firm whose price rises steadily while its revenue stays put (fair value 120, the
+    price starts at 100), scored by the strategies' own registered rules, as the model does."""
+    mix = {"fundamental": 0.4, "trend": 0.3, "sentiment": 0.3}
+    book = StrategyBook(mix, {"A": 0.5})
+    rules = {"fundamental": investor_rules.fundamental, "trend": investor_rules.momentum,
+             "sentiment": investor_rules.mood}
+    prices = [100.0 * (1.0 + monthly_rise) ** t for t in range(months)]
+    for t, price in enumerate(prices):
+        view = dict(market_value=price, revenue_t12m=10.0, profit_t12m=1.0, multiple=10.0,
+                    recent_return=price / prices[max(0, t - 3)] - 1.0, sentiment=0.0, months_reported=12)
+        expected = {h: {"A": rule(**view)} for h, rule in rules.items()}
+        book.review({"A": price}, expected, investor_rules.tilt, 4.0, 0.95, 0.7)
+    return book
+
+
+def test_trend_followers_gain_share_in_a_rising_market():
+    shares = rising_market(18, 0.03).shares(5.0)
+    assert shares["trend"] > 0.33, shares  # from its predisposition of 0.3
+    assert shares["fundamental"] < 0.37, shares  # fundamentalists sell the rise early and lag
+    flat = rising_market(18, 0.0).shares(5.0)
+    assert flat["trend"] == pytest.approx(0.3)  # no rise, no reason to switch
+
+
+def test_investors_switch_in_the_model():
+    """In a run, the strategies investors follow change from month to month, drawn from the
+    trading stream: the same seed gives the same choices, another seed others."""
+    def choices(seed: int) -> list[tuple[str, ...]]:
+        m = RoundtripModel(start(*EUPHORIC), rng=seed, check_invariants=False)
+        path = []
+        for _ in range(24):
+            m.step()
+            path.append(tuple(i.strategy for i in m.investors))
+        return path
+
+    first = choices(0)
+    assert len(set(first)) > 1
+    assert choices(0) == first
+    assert choices(1) != first
+
+
+def test_fixed_styles_keeps_every_investor_on_its_strategy():
+    scenario = start(*EUPHORIC).with_overrides({"rules.investor.strategy_choice": "fixed_styles"})
+    m = RoundtripModel(scenario, rng=0, check_invariants=False)
+    before = {i.name: i.strategy for i in m.investors}
+    for _ in range(24):
+        m.step()
+    assert {i.name: i.strategy for i in m.investors} == before
+
+
+# ----------------------------------------------------------------------------- invariants
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_trading_keeps_the_books_every_step(seed):
+    """Checks on (the model raises on any broken identity: shares held = outstanding, stakes at
+    shares x price, the exchange nets to zero); and no investor overdraws or goes short."""
+    m = RoundtripModel(start(*EUPHORIC), rng=seed, check_invariants=True)
+    for _ in range(60):
+        m.step()
+        for investor in m.investors:
+            assert investor.books.cash >= -1e-9, (m.steps, investor.name, investor.books.cash)
+        for issuer, holdings in m.registry.holdings.items():
+            assert min(holdings.values(), default=0.0) >= -1e-9, (m.steps, issuer)
