@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,7 @@ from typing import Any
 
 import solara
 
+from model.counterfactuals import without_vendor_money
 from model.economy import RoundtripModel
 from model.scenario import SCENARIO_DIR, Scenario, load_scenario, parameter_info
 from viz import components as c
@@ -144,8 +146,11 @@ class LiveModel(RoundtripModel):
     """RoundtripModel with the page's parameters as keywords; a slider left at None (or at the
     scenario's own value) leaves the scenario untouched.
 
-    Shocks fired from the page go through `fire_shock`, which records them so the twin (when
-    running) is hit by the same shock in the same month.
+    With `twin=True` (or after `start_twin`) it carries its counterfactual twin: the same
+    scenario, sliders and seed without vendor money (`model.counterfactuals.without_vendor_money`),
+    stepped in lockstep. Common random numbers give the twin the same demand path. Shocks fired
+    from the page go through `fire_shock`, which hits both arms in the same month; a twin started
+    mid-run is caught up with the page's shocks replayed at their months.
     """
 
     def __init__(
@@ -162,22 +167,68 @@ class LiveModel(RoundtripModel):
         fundamental: float | None = None,
         trend: float | None = None,
         sentiment: float | None = None,
+        twin: bool = False,
     ):
         base = load_scenario(scenario_name)
         moved = {k: v for k, v in locals().items() if k in SLIDERS}
         self.viz_overrides = slider_overrides(base, moved)
         self.scenario_name = scenario_name
         self.seed = int(rng) if rng is not None else None
+        super().__init__(scenario=base.with_overrides(self.viz_overrides) if self.viz_overrides else base, rng=self.seed)
+        # (set after the model is built: its opening burn-in deep-copies the model)
         self.page_shocks: list[tuple[int, str, str, float]] = []  # (month, kind, target, size)
         self.twin: RoundtripModel | None = None
-        super().__init__(scenario=base.with_overrides(self.viz_overrides) if self.viz_overrides else base, rng=self.seed)
+        # Play advances from a thread while buttons fire shocks and turn the twin on: one at a time
+        self.lock = threading.RLock()
+        self.loss_history = [severity(self)]  # the severity measures after every month (the twin keeps its own)
+        if twin:
+            self.start_twin()
+
+    def advance(self) -> None:
+        """One month of the run and, in lockstep, of its twin; the severity measures recorded.
+        (The page calls this, not `step`, which moves this model alone.)"""
+        with self.lock:
+            self.step()
+            self.loss_history.append(severity(self))
+            if self.twin is not None:
+                self.twin.step()
+                self.twin.loss_history.append(severity(self.twin))
+
+    def start_twin(self) -> None:
+        """Run the twin from month 0 up to this month, with the page's shocks at their months."""
+        with self.lock:
+            self._start_twin()
+
+    def _start_twin(self) -> None:
+        twin = RoundtripModel(scenario=without_vendor_money(self.params), rng=self.seed)
+        history = [severity(twin)]
+        shocks = sorted(self.page_shocks)
+        for month in range(self.steps + 1):
+            for at, kind, target, size in shocks:
+                if at == month:
+                    twin.apply_shock(kind, target, size)
+            if month < self.steps:
+                twin.step()
+                history.append(severity(twin))
+        twin.loss_history = history
+        self.twin = twin
+
+    def stop_twin(self) -> None:
+        with self.lock:
+            self.twin = None
 
     def fire_shock(self, kind: str, target: str = "", size: float = 0.0) -> None:
         """A shock from the page: hits this model now, and its twin if running."""
-        self.page_shocks.append((self.steps, kind, target, size))
-        self.apply_shock(kind, target, size)
-        if self.twin is not None:
-            self.twin.apply_shock(kind, target, size)
+        with self.lock:
+            self.page_shocks.append((self.steps, kind, target, size))
+            self.apply_shock(kind, target, size)
+            if self.twin is not None:
+                self.twin.apply_shock(kind, target, size)
+
+
+def severity(model: RoundtripModel) -> dict[str, float]:
+    """The run's severity measures so far (model/losses.py), for the live panel and its chart."""
+    return model.losses.summary(model)
 
 
 def model_params(scenario_name: str, seed: int = DEFAULT_SEED) -> dict[str, Any]:
@@ -236,12 +287,14 @@ class LiveSession:
         self.version = solara.reactive(0)
         self.playing = solara.reactive(False)
         self.values = solara.reactive({name: spec["value"] for name, spec in self.params.items()})
+        self.twin = solara.reactive(False)
+        self.visible: solara.Reactive[tuple[str, ...] | None] = solara.reactive(None)  # charts on screen; None: not told yet
         self.shown_at = 0.0  # when a month was last sent to the browser (monotonic s)
         self.shown_month = 0  # the month last sent to the browser
         self.drawn_month = -1  # the month the browser last reported drawn
 
     def step(self) -> None:
-        self.model.value.step()
+        self.model.value.advance()
         self.show()
 
     def show(self) -> None:
@@ -254,11 +307,24 @@ class LiveSession:
         """The browser reports it has painted `month` (FrameAck)."""
         self.drawn_month = int(month)
 
+    def report_visible(self, keys: list[str]) -> None:
+        """The browser says which charts are on screen (VisibleFigures)."""
+        self.visible.set(tuple(keys))
+
     def reset(self) -> None:
         """A new model from the scenario and the sliders (the only way a slider takes effect)."""
         self.playing.set(False)
-        self.model.set(LiveModel(scenario_name=self.scenario_name, **self.values.value))
+        self.model.set(LiveModel(scenario_name=self.scenario_name, twin=self.twin.value, **self.values.value))
         self.drawn_month = -1
+        self.show()
+
+    def set_twin(self, on: bool) -> None:
+        """Turn the twin on (caught up to this month) or off, without resetting the run."""
+        self.twin.set(bool(on))
+        if on and self.model.value.twin is None:
+            self.model.value.start_twin()
+        elif not on:
+            self.model.value.stop_twin()
         self.show()
 
     def toggle_play(self) -> None:
@@ -272,7 +338,7 @@ class LiveSession:
         model = self.model.value
         while self.playing.value and self.model.value is model:
             started = time.monotonic()
-            model.step()
+            model.advance()
             caught_up = self.drawn_month >= self.shown_month
             if caught_up or started - self.shown_at > BROWSER_PATIENCE_S:
                 self.show()
@@ -328,23 +394,30 @@ def Controls(session: LiveSession):
 
 
 @solara.component
-def MainArea(model: Any, version: int):
-    """Everything but the sidebar, top-down: the month, the loop, the books, the history."""
+def MainArea(model: Any, version: int, visible: tuple[str, ...] | None = None):
+    """Everything but the sidebar, top-down: the month, the loop, the books, the history.
+    `visible`: the charts on screen (None: all); the others wait until scrolled to."""
+
+    def on_screen(key: str) -> bool:
+        return visible is None or key in visible
+
     with solara.Column(gap="10px", style={"padding": "6px", "max-width": "1120px"}) as main:
         with solara.Card(margin=0):
             c.KeyFigures(model)
             c.ShockButtons(model, version)
         with solara.Card(margin=0):
-            c.MoneyLoop(model)
+            c.MoneyLoop(model, on_screen("sankey"))
         with solara.Row(gap="10px", style={"align-items": "flex-start"}):
             with solara.Card(margin=0, style={"flex": "3 1 0", "min-width": "0"}):
                 c.BalanceSheets(model, version)
             with solara.Card(margin=0, style={"flex": "2 1 0", "min-width": "0"}):
-                c.EventLog(model)
+                c.Severity(model)
+        with solara.Card(margin=0):
+            c.EventLog(model)
         with solara.Div(style={"display": "grid", "grid-template-columns": f"repeat(2, {c.CHART_WIDTH + 16}px)", "gap": "10px"}):
-            for chart in c.TIME_CHART_COMPONENTS.values():
+            for key, chart in c.TIME_CHART_COMPONENTS.items():
                 with solara.Card(margin=0, style={"padding": "4px"}):
-                    chart(model)
+                    chart(model, on_screen(key))
     return main
 
 
@@ -353,16 +426,25 @@ def FrameAck(month: int, event_drawn: Any):
     """Reports back the month the browser has painted (see frame_ack.vue)."""
 
 
+@solara.component_vue("visible_figures.vue")
+def VisibleFigures(event_report: Any):
+    """Reports the charts on screen (see visible_figures.vue)."""
+
+
 @solara.component
 def Main(session: LiveSession):
-    MainArea(session.model.value, session.version.value)
+    MainArea(session.model.value, session.version.value, session.visible.value)
     FrameAck(month=session.model.value.steps, event_drawn=session.drawn)
+    VisibleFigures(event_report=session.report_visible)
 
 
 @solara.component
 def Sidebar(session: LiveSession):
     with solara.Card("Controls", margin=0):
         Controls(session)
+        solara.Switch(label="Twin: the same run without vendor money", value=session.twin.value, on_value=session.set_twin)
+        solara.Text("Solid lines: this run; dashed: its twin (same scenario, sliders, seed and shocks, every vendor deal "
+                    "and vendor loan removed).", style={"font-size": "12px", "color": "#666"})
     with solara.Card("Parameters", margin=0):
         solara.Text("A moved slider applies on Reset.", style={"font-size": "12px", "color": "#666"})
         for name in session.params:

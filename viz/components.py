@@ -78,12 +78,32 @@ def twin_of(model: Any) -> Any | None:
     return getattr(model, "twin", None)
 
 
+LOSS_PREFIX = "loss:"  # `loss:<key>` reads a severity measure from the model's loss history
+
+
 def series(model: Any, column: str) -> np.ndarray:
-    """One collected measure over time (index = month); empty when the model has no such column.
+    """One measure over time (index = month); empty when the model has no such column. Collected
+    measures come from the DataCollector, `loss:<key>` from the page's history of the severity
+    measures (`LiveModel.loss_history`).
 
     An array, not a list: plotly checks and sends an array in one piece (a binary buffer),
     where a list is checked element by element."""
+    if column.startswith(LOSS_PREFIX):
+        key = column[len(LOSS_PREFIX):]
+        return np.asarray([row.get(key, math.nan) for row in getattr(model, "loss_history", ())], dtype=float)
     return np.asarray(model.datacollector.model_vars.get(column, ()), dtype=float)
+
+
+def has_series(model: Any, column: str) -> bool:
+    if column.startswith(LOSS_PREFIX):
+        history = getattr(model, "loss_history", None)
+        return bool(history) and column[len(LOSS_PREFIX):] in history[0]
+    return column in model.datacollector.model_vars
+
+
+def severity_now(model: Any) -> dict[str, float]:
+    history = getattr(model, "loss_history", None)
+    return history[-1] if history else model.losses.summary(model)
 
 
 def latest(model: Any, column: str) -> float:
@@ -149,8 +169,7 @@ def _firm_colors(model: Any) -> dict[str, str]:
 def chain_lines(columns: dict[str, tuple[str, str]]) -> Callable[[Any], list[tuple[str, str, str, str]]]:
     """Lines of model-level measures: {column: (label, colour)} -> (column, label, colour, axis)."""
     def lines(model: Any) -> list[tuple[str, str, str, str]]:
-        present = model.datacollector.model_vars
-        return [(col, label, color, "y") for col, (label, color) in columns.items() if col in present]
+        return [(col, label, color, "y") for col, (label, color) in columns.items() if has_series(model, col)]
     return lines
 
 
@@ -190,6 +209,11 @@ TIME_CHARTS = (
                            "compute_spend": ("total compute spending", PALETTE[4])})),
     TimeChart("revenue", "Revenue by firm", "B$/month", firm_lines("revenue")),
     TimeChart("market_value", "Market values", "B$", firm_lines("market_value")),
+    TimeChart("losses", "Losses so far: capital lost at cost, credit losses, exposure at risk", "B$",
+              chain_lines({"loss:capital_lost_at_cost": ("capital lost at cost", PALETTE[3]),
+                           "loss:credit_losses": ("credit losses (loan face)", PALETTE[1]),
+                           "loss:vendor_exposure_lost": ("vendor exposure lost", PALETTE[4]),
+                           "loss:exposure_at_risk_end": ("exposure at risk now", PALETTE[7])})),
     TimeChart("capacity", "Compute capacity", "GW",
               chain_lines({"gw_contracted": ("contracted", PALETTE[0]), "gw_built": ("built", PALETTE[1]),
                            "gw_powered": ("powered", PALETTE[2]), "gw_idle": ("idle", PALETTE[3])})),
@@ -388,18 +412,16 @@ def _stack(amounts: dict[str, float], order: list[str]) -> list[float]:
 
 
 def key_figures(model: Any) -> list[tuple[str, str, str | None, str | None]]:
-    """Headline figures of the month: (name, the run's value, the twin's, the difference)."""
+    """Headline figures of the month: (name, the run's value, the twin's, the difference run - twin)."""
     twin = twin_of(model)
 
-    def both(fmt: Callable[[Any], str], read: Callable[[Any], Any], diff: bool = True) -> tuple[str, str | None, str | None]:
+    def both(fmt: Callable[[Any], str], read: Callable[[Any], Any],
+             delta: Callable[[Any, Any], str] | None = None) -> tuple[str, str | None, str | None]:
         mine = read(model)
         if twin is None:
             return fmt(mine), None, None
         other = read(twin)
-        delta = None
-        if diff and mine is not None and other is not None and not (isinstance(mine, float) and math.isnan(mine)):
-            delta = fmt(mine - other)
-        return fmt(mine), fmt(other), delta
+        return fmt(mine), fmt(other), (delta or (lambda a, b: fmt(a - b)))(mine, other)
 
     def defaults(m: Any) -> int:
         return len(getattr(m, "defaults", []))
@@ -408,17 +430,73 @@ def key_figures(model: Any) -> list[tuple[str, str, str | None, str | None]]:
         months = default_months(m)
         return months[0][0] if months else None
 
-    rows = [
+    def months_apart(a: int | None, b: int | None) -> str:
+        return "–" if a is None or b is None else f"{a - b:+d} months"
+
+    def money(v: float) -> str:
+        return fmt_money(v) + " B$"
+
+    return [
         ("month", str(getattr(model, "date_label", model.steps)), None, None),
-        ("end-market spending", *both(lambda v: fmt_money(v) + " B$", lambda m: latest(m, "end_market_spend"))),
-        ("compute spending", *both(lambda v: fmt_money(v) + " B$", lambda m: latest(m, "compute_spend"))),
-        ("vendor revenue", *both(lambda v: fmt_money(v) + " B$", lambda m: latest(m, "vendor_revenue"))),
+        ("end-market spending", *both(money, lambda m: latest(m, "end_market_spend"))),
+        ("compute spending", *both(money, lambda m: latest(m, "compute_spend"))),
+        ("vendor revenue", *both(money, lambda m: latest(m, "vendor_revenue"))),
         ("organic coverage", *both(fmt_share, lambda m: latest(m, "organic_coverage"))),
         ("circularity", *both(fmt_share, lambda m: latest(m, "circularity"))),
-        ("defaults", *both(str, defaults)),
-        ("first default", *both(lambda v: "none" if v is None else f"month {v}", first_default, diff=False)),
+        ("capital lost at cost", *both(money, lambda m: severity_now(m)["capital_lost_at_cost"])),
+        ("defaults", *both(str, defaults, lambda a, b: f"{a - b:+d}")),
+        ("first default", *both(lambda v: "none" if v is None else f"month {v}", first_default, months_apart)),
     ]
+
+
+# the live severity panel: (key of model/losses.py's summary, label, unit)
+SEVERITY_ROWS = (
+    ("capital_lost_at_cost", "capital lost at cost", "B$"),
+    ("capital_lost_investors", "… by investors (equity)", "B$"),
+    ("capital_lost_lenders", "… by lenders", "B$"),
+    ("capital_lost_vendors", "… by vendors", "B$"),
+    ("capital_lost_clouds", "… by clouds", "B$"),
+    ("capital_lost_labs", "… by labs", "B$"),
+    ("capital_lost_utilities", "… by utilities", "B$"),
+    ("credit_losses", "credit losses (loan face written off)", "B$"),
+    ("equity_lost_at_market", "equity lost at market", "B$"),
+    ("vendor_exposure_lost", "vendor exposure lost", "B$"),
+    ("exposure_at_risk_end", "exposure at risk now", "B$"),
+    ("stranded_gw_peak", "GPUs stranded waiting for power (peak)", "GW"),
+    ("scrapped_gw", "GPUs scrapped", "GW"),
+    ("build_out_gw_peak", "build-out (peak)", "GW"),
+)
+
+
+def severity_rows(model: Any) -> list[tuple[str, str, str, str | None, str | None]]:
+    """(key, label, the run's value, the twin's, run - twin), formatted, for the severity panel."""
+    twin = twin_of(model)
+    mine = severity_now(model)
+    other = severity_now(twin) if twin is not None else None
+    rows = []
+    for key, label, unit in SEVERITY_ROWS:
+        if key not in mine:
+            continue
+        a = mine[key]
+        b = other.get(key) if other is not None else None
+        rows.append((key, f"{label}, {unit}", fmt_money(a), None if b is None else fmt_money(b),
+                     None if b is None else fmt_money(a - b)))
     return rows
+
+
+def severity_html(model: Any) -> str:
+    twin = twin_of(model) is not None
+    head = "<th style='text-align:left'>loss so far</th><th>with vendor money</th>" + ("<th>twin (none)</th><th>difference</th>" if twin else "")
+    body = []
+    for key, label, mine, other, delta in severity_rows(model):
+        cells = f"<td>{html.escape(label)}</td><td data-sev='{key}'>{mine}</td>"
+        if twin:
+            cells += f"<td data-sev-twin='{key}'>{other}</td><td data-sev-delta='{key}'>{delta}</td>"
+        body.append(f"<tr>{cells}</tr>")
+    return ("<table class='rt-severity' style='border-collapse:collapse;font-size:12px;width:100%'>"
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+            "<style>.rt-severity td,.rt-severity th{padding:1px 6px;border-bottom:1px solid #eee}"
+            ".rt-severity td:not(:first-child){text-align:right}</style>")
 
 
 # ----------------------------------------------------------------------------- books and events
@@ -526,19 +604,20 @@ def _changed(new: Any, old: Any) -> bool:
 
 
 @solara.component
-def LiveFigure(figure: dict[str, Any], testid: str = ""):
+def LiveFigure(figure: dict[str, Any] | None, testid: str = ""):
     """A plotly widget created once and then updated in place: each render sends only what
     changed (usually the traces' y values) as one batched update, so the browser restyles the
-    lines it has instead of rebuilding the chart."""
+    lines it has instead of rebuilding the chart. `figure=None` leaves the chart as it is (it is
+    off screen; it catches up when it is scrolled to)."""
     sent = solara.use_ref({"data": [], "layout": {}})  # what the widget shows
     # no data or layout as element arguments: reacton would assign them again on every render
     element = FigureWidget.element()
 
     def sync():
+        if figure is None or sent.current is figure:
+            return
         widget = solara.get_widget(element)
         old, data = sent.current, figure["data"]
-        if old is figure:
-            return
         same_shape = len(widget.data) == len(data) and all(
             t.type == d["type"] and t.name == d.get("name") for t, d in zip(widget.data, data))
         if not same_shape:  # first draw, or traces came or went (the twin was turned on or off)
@@ -559,9 +638,9 @@ def LiveFigure(figure: dict[str, Any], testid: str = ""):
     return solara.v.Html(tag="div", class_="rt-figure", attributes={"data-figure": testid}, children=[element])
 
 
-def time_chart_component(chart: TimeChart) -> Callable[[Any], Any]:
-    def Chart(model: Any):
-        return LiveFigure(time_figure(model, chart), testid=chart.key)
+def time_chart_component(chart: TimeChart) -> Callable[..., Any]:
+    def Chart(model: Any, on_screen: bool = True):
+        return LiveFigure(time_figure(model, chart) if on_screen else None, testid=chart.key)
 
     Chart.__name__ = "".join(part.title() for part in chart.key.split("_")) + "Chart"
     return Chart
@@ -648,14 +727,14 @@ def circularity_panel_html(model: Any) -> str:
             f"<table style='font-size:12px;border-collapse:collapse'>{leg_rows}</table></div>")
 
 
-def MoneyLoop(model: Any):
+def MoneyLoop(model: Any, on_screen: bool = True):
     fig = sankey_figure(model)
     with solara.Row(gap="12px", style={"align-items": "flex-start", "flex-wrap": "nowrap"}) as main:
         with solara.Div(classes=["rt-sankey-card"], style={"flex": "none", "width": f"{SANKEY_WIDTH}px", "min-height": f"{SANKEY_HEIGHT}px", "overflow": "hidden"}):
             if fig is None:
                 solara.Text("Money flows this month: none yet, press Step.", style={"color": "#666"})
             else:
-                LiveFigure(fig, testid="sankey")
+                LiveFigure(fig if on_screen else None, testid="sankey")
         solara.HTML(tag="div", unsafe_innerHTML=circularity_panel_html(model), style={"min-width": "200px"})
     return main
 
@@ -735,6 +814,14 @@ def event_log_html(model: Any) -> str:
         ".rt-flash{animation:rt-flash 0.6s ease-in-out 4}"
         "@keyframes rt-flash{0%{background:#fff}50%{background:#ffcdd2}100%{background:#fff}}</style>"
     )
+
+
+def Severity(model: Any):
+    """Losses as they happen (model/losses.py), beside the twin's when it runs."""
+    with solara.Column(gap="4px") as main:
+        solara.Markdown("**Losses so far** (who lost what they paid in; B$ unless said)")
+        solara.HTML(tag="div", unsafe_innerHTML=severity_html(model))
+    return main
 
 
 def EventLog(model: Any):

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from viz import components as c
+from model.scenario import load_scenario
 from viz.app import DEFAULT_SEED, SLIDERS, LiveModel, shown_value
 
 pytestmark = pytest.mark.browser
@@ -26,12 +27,12 @@ SCENARIO = "baseline"
 COVERAGE = c.CHARTS_BY_KEY["coverage"]
 
 
-def reference(steps: int, shock_after: int | None = None, **sliders) -> LiveModel:
-    model = LiveModel(scenario_name=SCENARIO, rng=DEFAULT_SEED, **sliders)
+def reference(steps: int, shock_after: int | None = None, twin: bool = False, **sliders) -> LiveModel:
+    model = LiveModel(scenario_name=SCENARIO, rng=DEFAULT_SEED, twin=twin, **sliders)
     for i in range(steps):
         if shock_after is not None and i == shock_after:
             c.fire_shock(model, "stall")
-        model.step()
+        model.advance()
     return model
 
 
@@ -61,7 +62,7 @@ def do_steps(page, step, n: int) -> None:
 
 def chart_series(page, figure: str, trace: str, length: int) -> list[float]:
     """The y values of one trace of a chart (`data-figure` key), once it has `length` points
-    (the chart redraws a moment after the month counter)."""
+    (the chart redraws a moment after the month counter; a chart off screen when it is scrolled to)."""
     script = """([figure, trace, length]) => {
         const gd = document.querySelector(`[data-figure="${figure}"] .js-plotly-plot`);
         if (!gd || !gd.data) return null;
@@ -70,6 +71,7 @@ def chart_series(page, figure: str, trace: str, length: int) -> list[float]:
         }
         return null;
     }"""
+    page.locator(f"[data-figure='{figure}']").scroll_into_view_if_needed()  # off-screen charts wait to be seen
     handle = page.wait_for_function(script, arg=[figure, trace, length], timeout=30_000)
     return [float(v) for v in handle.json_value()]
 
@@ -132,6 +134,43 @@ def test_page_steps_and_shows_the_models_numbers_offline(probe):
     assert not probe.real_errors(), f"errors in the browser console: {probe.real_errors()[:3]}"
 
 
+TWIN_SWITCH = "Twin: the same run without vendor money"
+
+
+def test_twin_on_and_off_and_a_shock_hits_both_arms(probe):
+    page, step = open_page(probe)
+    do_steps(page, step, 2)
+    page.get_by_text(TWIN_SWITCH).click()  # on mid-run: the twin catches up to month 2
+    page.locator("[data-twin='vendor revenue']").wait_for()
+    do_steps(page, step, 1)
+    page.get_by_role("button", name=c.SHOCKS["stall"][0]).click()
+    page.get_by_text("(both arms)").wait_for()
+    do_steps(page, step, 1)
+
+    model = reference(4, shock_after=3, twin=True)
+    calm = reference(4, twin=True)
+    for arm, calm_arm, name in ((model, calm, "end-market revenue"), (model.twin, calm.twin, "end-market revenue" + c.TWIN_SUFFIX)):
+        want = list(c.series(arm, "end_market_spend"))
+        assert not math.isclose(want[-1], list(c.series(calm_arm, "end_market_spend"))[-1], rel_tol=1e-9)  # the shock hit
+        assert chart_series(page, "coverage", name, 5) == pytest.approx(want, rel=1e-12), name
+    assert page.evaluate("""() => {
+        const gd = document.querySelector('[data-figure="coverage"] .js-plotly-plot');
+        return gd.data.filter(t => t.line.dash === 'dash').length; }""") == 2
+    figures = {name: (mine, other, delta) for name, mine, other, delta in c.key_figures(model)}
+    for name in ("vendor revenue", "defaults", "capital lost at cost", "first default"):
+        assert wait_text(page.locator(f"[data-twin='{name}']"), figures[name][1]) == figures[name][1], name
+        assert page.locator(f"[data-delta='{name}']").inner_text() == figures[name][2], name
+    key, _label, _mine, other, _delta = c.severity_rows(model)[0]
+    assert page.locator(f"[data-sev-twin='{key}']").inner_text() == other
+
+    page.get_by_text(TWIN_SWITCH).click()  # off: the dashed lines and the twin's figures go
+    page.locator("[data-twin='vendor revenue']").wait_for(state="detached")
+    page.wait_for_function("""() => {
+        const gd = document.querySelector('[data-figure="coverage"] .js-plotly-plot');
+        return gd && gd.data.length === 2 && gd.data.every(t => t.line.dash === 'solid'); }""")
+    assert not probe.real_errors(), probe.real_errors()[:3]
+
+
 def shown(page, name: str) -> str:
     return page.locator(f"[data-shown='{name}']").inner_text()
 
@@ -191,9 +230,14 @@ def test_sankey_labels_fit_their_card_at_1400px(probe):
 
 
 def test_play_keeps_up_and_defaults_mark_every_chart(probe):
-    """Play to month 100, time single Steps there, play on to 120; every default so far is a
-    vertical line on every time chart. Timings printed (run with -s)."""
+    """With the twin on, play to month 100, time single Steps there, play on to the horizon; every
+    default so far is a vertical line on every time chart (the twin's dotted). Timings printed
+    (run with -s), with every chart on screen (a tall window: the worst case)."""
+    probe.page.set_viewport_size({"width": 1400, "height": 4000})
     page, step = open_page(probe)
+    assert page.evaluate("() => document.querySelector('[data-figure=\"credit\"]').getBoundingClientRect().bottom") < 4000
+    page.get_by_text(TWIN_SWITCH).click()
+    page.locator("[data-twin='vendor revenue']").wait_for()
     play = page.get_by_role("button", name="Play", exact=True)
     started = time.perf_counter()
     play.click()
@@ -213,25 +257,27 @@ def test_play_keeps_up_and_defaults_mark_every_chart(probe):
         timings.append(time.perf_counter() - began)
     resumed = time.perf_counter()
     play.click()
-    wait_month(page, 120, timeout=240_000)
-    page.get_by_role("button", name="Pause", exact=True).click()
+    horizon = load_scenario(SCENARIO).meta.steps
+    wait_month(page, horizon, timeout=240_000)  # Play stops itself at the scenario's horizon
     play.wait_for()
     second_leg = time.perf_counter() - resumed
     end = month(page)
+    assert end == horizon
     print(f"\n[viz timing] Play months 0-{paused_at}: {first_leg:.1f} s; {paused_at + 3}-{end}: {second_leg:.1f} s "
           f"({end - 3} months in {first_leg + second_leg:.1f} s); one Step at month {paused_at}-{paused_at + 2}, "
           f"every chart redrawn: {', '.join(f'{1000 * t:.0f}' for t in timings)} ms; load average {os.getloadavg()[0]:.1f}")
 
-    model = reference(end)
+    model = reference(end, twin=True)
     defaults = c.default_months(model)
-    assert defaults, "the baseline run has no default by month 120: pick a run that has one"
+    assert defaults, "the baseline run has no default by its horizon: pick a run that has one"
     charts_have(page, end + 1)
-    lines = page.evaluate("""() => [...document.querySelectorAll('[data-figure] .js-plotly-plot')]
-        .filter(g => g.data && g.data[0] && g.data[0].type === 'scatter')
-        .map(g => (g.layout.shapes || []).filter(s => (s.name || '').startsWith('default:')).map(s => s.x0))""")
-    assert len(lines) == len(c.TIME_CHARTS)
-    for xs in lines:
-        assert sorted(xs) == sorted(m for m, _firm in defaults)
+    for prefix, arm in (("default:", model), ("twin-default:", model.twin)):
+        lines = page.evaluate("""(prefix) => [...document.querySelectorAll('[data-figure] .js-plotly-plot')]
+            .filter(g => g.data && g.data[0] && g.data[0].type === 'scatter')
+            .map(g => (g.layout.shapes || []).filter(s => (s.name || '').startsWith(prefix)).map(s => s.x0))""", prefix)
+        assert len(lines) == len(c.TIME_CHARTS)
+        for xs in lines:
+            assert sorted(xs) == sorted(m for m, _firm in c.default_months(arm)), prefix
     assert page.locator(".rt-events tr.rt-default").count() == len(defaults)
     assert not probe.real_errors(), probe.real_errors()[:3]
 

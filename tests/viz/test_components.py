@@ -30,7 +30,7 @@ def test_the_main_area_renders_for_24_months(scenario):
                 labs = [f.name for f in c.firms(model) if f.kind == "lab" and not f.defaulted]
                 if labs:
                     c.fire_shock(model, "missed_payment", labs[0])
-            model.step()
+            model.advance()
             rc.render(Rendered(model, i + 1))
     finally:
         rc.close()
@@ -61,7 +61,7 @@ def test_the_sidebar_renders():
 def month6():
     model = LiveModel(scenario_name="baseline")
     for _ in range(6):
-        model.step()
+        model.advance()
     return model
 
 
@@ -120,6 +120,56 @@ def test_time_figures_draw_defaults_and_references(month6):
         assert [s["x0"] for s in figure["layout"]["shapes"] if s["name"] == "default:X"] == [5]
     finally:
         month6.defaults.pop()
+
+
+def test_the_twin_runs_in_lockstep_on_the_same_demand():
+    """The twin: the same scenario and seed without vendor money, stepped with the run; common
+    random numbers give it the same demand path; a page shock hits both arms."""
+    model = LiveModel(scenario_name="baseline", twin=True)
+    for i in range(8):
+        if i == 4:
+            c.fire_shock(model, "stall")
+        model.advance()
+    twin = model.twin
+    assert twin.steps == model.steps == 8
+    assert not any(v.financing_share or v.vendor_loan_share for v in twin.params.vendors.values())
+    assert list(c.series(twin, "end_market_spend")) == list(c.series(model, "end_market_spend"))
+    assert [e["kind"] for e in twin.events].count("shock") == 1
+    assert len(twin.loss_history) == len(model.loss_history) == 9
+    figure = c.time_figure(model, c.CHARTS_BY_KEY["coverage"])
+    dashes = [t["line"]["dash"] for t in figure["data"]]
+    assert dashes == ["solid", "dash"] * 2
+    assert list(figure["data"][1]["y"]) == list(c.series(twin, "end_market_spend"))
+    rows = {name: (mine, other, delta) for name, mine, other, delta in c.key_figures(model)}
+    for name in ("vendor revenue", "defaults", "capital lost at cost", "first default"):
+        assert rows[name][1] is not None and rows[name][2] is not None, name
+
+
+def test_a_twin_started_late_catches_up_with_the_pages_shocks():
+    early = LiveModel(scenario_name="baseline", twin=True)
+    late = LiveModel(scenario_name="baseline")
+    for model in (early, late):
+        for i in range(10):
+            if i == 3:
+                c.fire_shock(model, "stall")
+            model.advance()
+    late.start_twin()
+    for column in ("vendor_revenue", "end_market_spend", "compute_spend"):
+        assert list(c.series(late.twin, column)) == list(c.series(early.twin, column)), column
+    assert late.twin.loss_history == early.twin.loss_history
+    late.stop_twin()
+    assert c.twin_of(late) is None and c.time_figure(late, c.CHARTS_BY_KEY["coverage"])["data"][1]["line"]["dash"] == "solid"
+
+
+def test_severity_panel_shows_both_arms():
+    model = LiveModel(scenario_name="baseline")
+    for _ in range(3):
+        model.advance()
+    assert [row[3] for row in c.severity_rows(model)] == [None] * len(c.severity_rows(model))
+    model.start_twin()
+    rows = c.severity_rows(model)
+    assert rows[0][0] == "capital_lost_at_cost"
+    assert all(other is not None and delta is not None for _k, _l, _m, other, delta in rows)
 
 
 def test_flow_groups():
