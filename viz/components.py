@@ -265,7 +265,7 @@ def time_figure(model: Any, chart: TimeChart) -> dict[str, Any]:
     layout: dict[str, Any] = {
         "title": {"text": chart.title + (f"<br><sup>{subtitle}</sup>" if subtitle else ""), "font": {"size": 13}},
         "height": CHART_HEIGHT, "width": CHART_WIDTH,
-        "margin": {"l": 55, "r": 55 if chart.y2title else 15, "t": 45 if subtitle else 35, "b": 30},
+        "margin": {"l": 55, "r": 55 if chart.y2title else 25, "t": 45 if subtitle else 35, "b": 30},
         "xaxis": {"title": {"text": "month"}, "gridcolor": "#eeeeee", "zeroline": False},
         "yaxis": {"title": {"text": chart.ytitle}, "gridcolor": "#eeeeee", "tickformat": ".0%" if chart.percent else ""},
         "legend": {"orientation": "h", "y": -0.18, "font": {"size": 10}},

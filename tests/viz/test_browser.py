@@ -76,12 +76,36 @@ def chart_series(page, figure: str, trace: str, length: int) -> list[float]:
     return [float(v) for v in handle.json_value()]
 
 
-def charts_have(page, length: int, timeout: float = 30_000) -> None:
-    """Every time chart shows `length` months."""
-    page.wait_for_function("(n) => { const gds = [...document.querySelectorAll('[data-figure] .js-plotly-plot')]"
-                           ".filter(g => g.data && g.data[0] && g.data[0].type === 'scatter');"
-                           " return gds.length > 0 && gds.every(g => g.data.every(t => t.y.length === n)); }",
-                           arg=length, timeout=timeout, polling="raf")
+def charts_have(page, length: int, timeout: float = 30_000) -> int:
+    """Every time chart on screen (the page redraws those; the rest when scrolled to) shows
+    `length` months; returns how many charts that is."""
+    handle = page.wait_for_function("""(n) => {
+        const gds = [...document.querySelectorAll('[data-figure] .js-plotly-plot')].filter(g => {
+            const r = g.getBoundingClientRect();
+            return g.data && g.data[0] && g.data[0].type === 'scatter' && r.bottom > 0 && r.top < window.innerHeight; });
+        return gds.every(g => g.data.every(t => t.y.length === n)) && String(gds.length); }""",
+                                    arg=length, timeout=timeout, polling="raf")
+    return int(handle.json_value())
+
+
+# Clicks Step and times, in the browser, until the next month is on the page: the counter, every
+# chart on screen with its new point, and the frame painted (checked every animation frame).
+STEP_UNTIL_DRAWN = """(n) => new Promise((resolve) => {
+    const began = performance.now();
+    const drawn = () => {
+        const counter = document.querySelector('.rt-month');
+        const ack = document.querySelector('.rt-frame-ack');
+        if (!counter || Number(counter.dataset.month) !== n || !ack || Number(ack.dataset.drawn) < n) return false;
+        return [...document.querySelectorAll('[data-figure] .js-plotly-plot')].every((g) => {
+            const r = g.getBoundingClientRect();
+            const onScreen = r.bottom > 0 && r.top < window.innerHeight;
+            return !onScreen || !g.data || !g.data[0] || g.data[0].type !== 'scatter' || g.data.every((t) => t.y.length === n + 1);
+        });
+    };
+    const check = () => drawn() ? resolve(performance.now() - began) : requestAnimationFrame(check);
+    [...document.querySelectorAll('button')].find((b) => b.textContent.trim() === 'Step').click();
+    requestAnimationFrame(check);
+})"""
 
 
 def wait_text(locator, expected: str, timeout: float = 15.0) -> str:
@@ -246,15 +270,20 @@ def test_play_keeps_up_and_defaults_mark_every_chart(probe):
     play.wait_for()
     first_leg = time.perf_counter() - started
     paused_at = month(page)
-    charts_have(page, paused_at + 1)
-    timings = []
-    for _ in range(3):
-        now = month(page)
-        began = time.perf_counter()
-        step.click()
-        wait_month(page, now + 1)
-        charts_have(page, now + 2)
-        timings.append(time.perf_counter() - began)
+    assert charts_have(page, paused_at + 1) == len(c.TIME_CHARTS)  # all on screen
+
+    def timed_steps(n: int) -> list[float]:
+        timings = []
+        for _ in range(n):
+            now = month(page)
+            timings.append(page.evaluate(STEP_UNTIL_DRAWN, now + 1) / 1000)
+            assert month(page) == now + 1
+        return timings
+
+    timings = timed_steps(3)
+    page.set_viewport_size({"width": 1400, "height": 1000})  # an ordinary window: the top of the page
+    page.wait_for_function("() => window.scrollY === 0 || (window.scrollTo(0, 0), false)")
+    typical = timed_steps(3)
     resumed = time.perf_counter()
     play.click()
     horizon = load_scenario(SCENARIO).meta.steps
@@ -263,14 +292,16 @@ def test_play_keeps_up_and_defaults_mark_every_chart(probe):
     second_leg = time.perf_counter() - resumed
     end = month(page)
     assert end == horizon
-    print(f"\n[viz timing] Play months 0-{paused_at}: {first_leg:.1f} s; {paused_at + 3}-{end}: {second_leg:.1f} s "
-          f"({end - 3} months in {first_leg + second_leg:.1f} s); one Step at month {paused_at}-{paused_at + 2}, "
-          f"every chart redrawn: {', '.join(f'{1000 * t:.0f}' for t in timings)} ms; load average {os.getloadavg()[0]:.1f}")
+    print(f"\n[viz timing] twin on. Play months 0-{paused_at}: {first_leg:.1f} s; {paused_at + 6}-{end}: {second_leg:.1f} s "
+          f"({end - 6} months in {first_leg + second_leg:.1f} s). One Step at month {paused_at}-{paused_at + 5} until drawn: "
+          f"all {len(c.TIME_CHARTS)} charts on screen (1400x4000) {', '.join(f'{1000 * t:.0f}' for t in timings)} ms; "
+          f"a 1400x1000 window {', '.join(f'{1000 * t:.0f}' for t in typical)} ms. Load average {os.getloadavg()[0]:.1f}")
 
     model = reference(end, twin=True)
     defaults = c.default_months(model)
     assert defaults, "the baseline run has no default by its horizon: pick a run that has one"
-    charts_have(page, end + 1)
+    page.set_viewport_size({"width": 1400, "height": 4000})
+    assert charts_have(page, end + 1) == len(c.TIME_CHARTS)
     for prefix, arm in (("default:", model), ("twin-default:", model.twin)):
         lines = page.evaluate("""(prefix) => [...document.querySelectorAll('[data-figure] .js-plotly-plot')]
             .filter(g => g.data && g.data[0] && g.data[0].type === 'scatter')
@@ -283,16 +314,22 @@ def test_play_keeps_up_and_defaults_mark_every_chart(probe):
 
 
 def test_screenshot(probe, tmp_path):
-    """Saves a screenshot; with ROUNDTRIP_UPDATE_SCREENSHOT=1 it replaces the README's, so an
-    ordinary test run leaves the working tree clean."""
-    probe.page.set_viewport_size({"width": 1400, "height": 2300})  # the whole page, no inner scrolling
+    """Saves a screenshot of the top of the page with the twin on, a few months after the first
+    defaults; with ROUNDTRIP_UPDATE_SCREENSHOT=1 it replaces the README's, so an ordinary test
+    run leaves the working tree clean."""
+    probe.page.set_viewport_size({"width": 1400, "height": 2200})
     page, step = open_page(probe)
-    do_steps(page, step, 8)
-    charts_have(page, 9)
+    page.get_by_text(TWIN_SWITCH).click()
+    page.locator("[data-twin='vendor revenue']").wait_for()
+    page.get_by_role("button", name="Play", exact=True).click()
+    wait_month(page, 30, timeout=120_000)
+    page.get_by_role("button", name="Pause", exact=True).click()
+    page.get_by_role("button", name="Play", exact=True).wait_for()
+    charts_have(page, month(page) + 1)
     page.wait_for_function("() => document.querySelectorAll('.rt-sankey-card .node-label').length > 0")
     shot = README_SCREENSHOT if os.environ.get("ROUNDTRIP_UPDATE_SCREENSHOT") == "1" else tmp_path / "viz.png"
     shot.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(shot), full_page=True)
+    page.screenshot(path=str(shot))
     assert shot.stat().st_size > 20_000
     assert not probe.outside, probe.outside
     assert not probe.real_errors(), probe.real_errors()[:3]
