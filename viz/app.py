@@ -34,6 +34,7 @@ from model.counterfactuals import without_vendor_money
 from model.economy import RoundtripModel
 from model.scenario import SCENARIO_DIR, Scenario, load_scenario, parameter_info
 from viz import components as c
+from viz import figures as f
 from viz.serve import SCENARIO_ENV
 
 DEFAULT_SEED = 1
@@ -414,7 +415,7 @@ def MainArea(model: Any, version: int, visible: tuple[str, ...] | None = None):
                 c.Severity(model)
         with solara.Card(margin=0):
             c.EventLog(model)
-        with solara.Div(style={"display": "grid", "grid-template-columns": f"repeat(2, {c.CHART_WIDTH + 16}px)", "gap": "10px"}):
+        with solara.Div(style={"display": "grid", "grid-template-columns": f"repeat(2, {f.CHART_WIDTH + 16}px)", "gap": "10px"}):
             for key, chart in c.TIME_CHART_COMPONENTS.items():
                 with solara.Card(margin=0, style={"padding": "4px"}):
                     chart(model, on_screen(key))

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from viz import components as c
+from viz import figures as f
 from model.scenario import load_scenario
 from viz.app import DEFAULT_SEED, SLIDERS, LiveModel, shown_value
 
@@ -24,7 +25,7 @@ pytestmark = pytest.mark.browser
 REPO = Path(__file__).resolve().parents[2]
 README_SCREENSHOT = REPO / "docs" / "img" / "viz.png"  # refreshed with ROUNDTRIP_UPDATE_SCREENSHOT=1
 SCENARIO = "baseline"
-COVERAGE = c.CHARTS_BY_KEY["coverage"]
+COVERAGE = f.CHARTS_BY_KEY["coverage"]
 
 
 def reference(steps: int, shock_after: int | None = None, twin: bool = False, **sliders) -> LiveModel:
@@ -124,22 +125,22 @@ def test_page_steps_and_shows_the_models_numbers_offline(probe):
     assert page.get_by_text("Page 0", exact=False).count() == 0
     do_steps(page, step, 3)
     model = reference(3)
-    expected = list(c.series(model, "end_market_spend"))
+    expected = list(f.series(model, "end_market_spend"))
     shown = chart_series(page, "coverage", "end-market revenue", len(expected))
     assert shown == pytest.approx(expected, rel=1e-12)
-    for row in c.balance_rows(model):
-        for column in c.BALANCE_COLUMNS:
-            want = c.fmt_money(row[column])
+    for row in f.balance_rows(model):
+        for column in f.BALANCE_COLUMNS:
+            want = f.fmt_money(row[column])
             cell = page.locator(f"tr[data-firm='{row['firm']}'] td[data-col='{column}']")
             assert wait_text(cell, want) == want, (row["firm"], column)
 
     # a firm's books: click its row, its lines add up to the net worth the model has
-    firm = c.balance_rows(model)[-3]["firm"]
+    firm = f.balance_rows(model)[-3]["firm"]
     page.locator(f"tr[data-firm='{firm}']").click()
     books = page.locator(f".rt-books[data-books='{firm}']")
     books.wait_for()
-    lines = c.balance_sheet_lines(model, firm)
-    assert books.locator("[data-books-net-worth]").inner_text() == c.fmt_money(lines["net_worth"])
+    lines = f.balance_sheet_lines(model, firm)
+    assert books.locator("[data-books-net-worth]").inner_text() == f.fmt_money(lines["net_worth"])
     for label, value in lines["assets"] + lines["liabilities"]:
         assert books.get_by_text(label, exact=True).count() >= 1, label
     assert books.get_by_text("Contracts").count() == 1
@@ -148,8 +149,8 @@ def test_page_steps_and_shows_the_models_numbers_offline(probe):
     page.get_by_role("button", name=c.SHOCKS["stall"][0]).click()
     page.get_by_text("shows from the next step").wait_for()
     do_steps(page, step, 1)
-    shocked = list(c.series(reference(4, shock_after=3), "end_market_spend"))
-    calm = list(c.series(reference(4), "end_market_spend"))
+    shocked = list(f.series(reference(4, shock_after=3), "end_market_spend"))
+    calm = list(f.series(reference(4), "end_market_spend"))
     assert not math.isclose(shocked[-1], calm[-1], rel_tol=1e-9)
     assert chart_series(page, "coverage", "end-market revenue", 5) == pytest.approx(shocked, rel=1e-12)
     page.locator(".rt-events").get_by_text("end market stall").first.wait_for()
@@ -173,18 +174,18 @@ def test_twin_on_and_off_and_a_shock_hits_both_arms(probe):
 
     model = reference(4, shock_after=3, twin=True)
     calm = reference(4, twin=True)
-    for arm, calm_arm, name in ((model, calm, "end-market revenue"), (model.twin, calm.twin, "end-market revenue" + c.TWIN_SUFFIX)):
-        want = list(c.series(arm, "end_market_spend"))
-        assert not math.isclose(want[-1], list(c.series(calm_arm, "end_market_spend"))[-1], rel_tol=1e-9)  # the shock hit
+    for arm, calm_arm, name in ((model, calm, "end-market revenue"), (model.twin, calm.twin, "end-market revenue" + f.TWIN_SUFFIX)):
+        want = list(f.series(arm, "end_market_spend"))
+        assert not math.isclose(want[-1], list(f.series(calm_arm, "end_market_spend"))[-1], rel_tol=1e-9)  # the shock hit
         assert chart_series(page, "coverage", name, 5) == pytest.approx(want, rel=1e-12), name
     assert page.evaluate("""() => {
         const gd = document.querySelector('[data-figure="coverage"] .js-plotly-plot');
         return gd.data.filter(t => t.line.dash === 'dash').length; }""") == 2
-    figures = {name: (mine, other, delta) for name, mine, other, delta in c.key_figures(model)}
+    figures = {name: (mine, other, delta) for name, mine, other, delta in f.key_figures(model)}
     for name in ("vendor revenue", "defaults", "capital lost at cost", "first default"):
         assert wait_text(page.locator(f"[data-twin='{name}']"), figures[name][1]) == figures[name][1], name
         assert page.locator(f"[data-delta='{name}']").inner_text() == figures[name][2], name
-    key, _label, _mine, other, _delta = c.severity_rows(model)[0]
+    key, _label, _mine, other, _delta = f.severity_rows(model)[0]
     assert page.locator(f"[data-sev-twin='{key}']").inner_text() == other
 
     page.get_by_text(TWIN_SWITCH).click()  # off: the dashed lines and the twin's figures go
@@ -222,8 +223,8 @@ def test_sliders_show_the_models_values_and_apply_on_reset(probe):
     assert shown(page, "financing_share") == f"{moved['financing_share']:.4g} × T12M revenue"  # every vendor now
 
     do_steps(page, step, 2)
-    want = list(c.series(reference(2, **moved), "end_market_spend"))
-    default = list(c.series(reference(2), "end_market_spend"))
+    want = list(f.series(reference(2, **moved), "end_market_spend"))
+    default = list(f.series(reference(2), "end_market_spend"))
     assert not math.isclose(want[-1], default[-1], rel_tol=1e-9)
     assert chart_series(page, "coverage", "end-market revenue", 3) == pytest.approx(want, rel=1e-12)
 
@@ -270,7 +271,7 @@ def test_play_keeps_up_and_defaults_mark_every_chart(probe):
     play.wait_for()
     first_leg = time.perf_counter() - started
     paused_at = month(page)
-    assert charts_have(page, paused_at + 1) == len(c.TIME_CHARTS)  # all on screen
+    assert charts_have(page, paused_at + 1) == len(f.TIME_CHARTS)  # all on screen
 
     def timed_steps(n: int) -> list[float]:
         timings = []
@@ -294,21 +295,21 @@ def test_play_keeps_up_and_defaults_mark_every_chart(probe):
     assert end == horizon
     print(f"\n[viz timing] twin on. Play months 0-{paused_at}: {first_leg:.1f} s; {paused_at + 6}-{end}: {second_leg:.1f} s "
           f"({end - 6} months in {first_leg + second_leg:.1f} s). One Step at month {paused_at}-{paused_at + 5} until drawn: "
-          f"all {len(c.TIME_CHARTS)} charts on screen (1400x4000) {', '.join(f'{1000 * t:.0f}' for t in timings)} ms; "
+          f"all {len(f.TIME_CHARTS)} charts on screen (1400x4000) {', '.join(f'{1000 * t:.0f}' for t in timings)} ms; "
           f"a 1400x1000 window {', '.join(f'{1000 * t:.0f}' for t in typical)} ms. Load average {os.getloadavg()[0]:.1f}")
 
     model = reference(end, twin=True)
-    defaults = c.default_months(model)
+    defaults = f.default_months(model)
     assert defaults, "the baseline run has no default by its horizon: pick a run that has one"
     page.set_viewport_size({"width": 1400, "height": 4000})
-    assert charts_have(page, end + 1) == len(c.TIME_CHARTS)
+    assert charts_have(page, end + 1) == len(f.TIME_CHARTS)
     for prefix, arm in (("default:", model), ("twin-default:", model.twin)):
         lines = page.evaluate("""(prefix) => [...document.querySelectorAll('[data-figure] .js-plotly-plot')]
             .filter(g => g.data && g.data[0] && g.data[0].type === 'scatter')
             .map(g => (g.layout.shapes || []).filter(s => (s.name || '').startsWith(prefix)).map(s => s.x0))""", prefix)
-        assert len(lines) == len(c.TIME_CHARTS)
+        assert len(lines) == len(f.TIME_CHARTS)
         for xs in lines:
-            assert sorted(xs) == sorted(m for m, _firm in c.default_months(arm)), prefix
+            assert sorted(xs) == sorted(m for m, _firm in f.default_months(arm)), prefix
     assert page.locator(".rt-events tr.rt-default").count() == len(defaults)
     assert not probe.real_errors(), probe.real_errors()[:3]
 

@@ -7,7 +7,9 @@ from __future__ import annotations
 import pytest
 import solara
 
+from model.reporters import LUCENT_CIRCULARITY
 from viz import components as c
+from viz import figures as f
 from viz.app import LiveModel, LiveSession, MainArea, Sidebar, bundled_scenarios
 
 STEPS = 24
@@ -27,7 +29,7 @@ def test_the_main_area_renders_for_24_months(scenario):
             if i == STEPS // 2:  # the shock buttons' actions, mid-run
                 c.fire_shock(model, "stall")
                 c.fire_shock(model, "grid_delay")
-                labs = [f.name for f in c.firms(model) if f.kind == "lab" and not f.defaulted]
+                labs = [firm.name for firm in f.firms(model) if firm.kind == "lab" and not firm.defaulted]
                 if labs:
                     c.fire_shock(model, "missed_payment", labs[0])
             model.advance()
@@ -35,8 +37,8 @@ def test_the_main_area_renders_for_24_months(scenario):
     finally:
         rc.close()
     assert model.steps == STEPS
-    for chart in c.TIME_CHARTS:
-        figure = c.time_figure(model, chart)
+    for chart in f.TIME_CHARTS:
+        figure = f.time_figure(model, chart)
         assert figure["data"], chart.key
         assert all(len(t["y"]) == STEPS + 1 for t in figure["data"]), chart.key
     assert [e["kind"] for e in model.events].count("shock") == 3
@@ -68,9 +70,9 @@ def month6():
 def test_sankey_runs_in_the_loops_order(month6):
     """Payers vendor, lab, cloud face payees lab, cloud, vendor, so the legs of the circle run
     straight across; small nodes are pooled into "other"."""
-    trace = c.sankey_figure(month6)["data"][0]
+    trace = f.sankey_figure(month6)["data"][0]
     labels = trace["node"]["label"]
-    kinds = {f.name: f.kind for f in c.firms(month6)}
+    kinds = {firm.name: firm.kind for firm in f.firms(month6)}
     payers = labels[: trace["node"]["x"].count(0.001)]
     payees = labels[len(payers):]
 
@@ -79,44 +81,44 @@ def test_sankey_runs_in_the_loops_order(month6):
                  if kinds.get(label.rsplit(" ", 1)[0], label.rsplit(" ", 1)[0].replace(" ", "_")) in order]
         return ranks == sorted(ranks)
 
-    assert kind_order(payers, c.PAYER_ORDER) and kind_order(payees, c.PAYEE_ORDER)
-    assert len(payers) <= c.SANKEY_MAX_NODES and len(payees) <= c.SANKEY_MAX_NODES
+    assert kind_order(payers, f.PAYER_ORDER) and kind_order(payees, f.PAYEE_ORDER)
+    assert len(payers) <= f.SANKEY_MAX_NODES and len(payees) <= f.SANKEY_MAX_NODES
     edges = {(kinds.get(labels[s].rsplit(" ", 1)[0]), kinds.get(labels[t].rsplit(" ", 1)[0]))
              for s, t in zip(trace["link"]["source"], trace["link"]["target"])}
     assert ("lab", "cloud") in edges  # compute rent
     assert ("cloud", "vendor") in edges  # chip sales
     # pooling keeps every B$: the links carry all of the month's flows
-    assert sum(trace["link"]["value"]) == pytest.approx(sum(c.loop_totals(month6).values()))
+    assert sum(trace["link"]["value"]) == pytest.approx(sum(f.loop_totals(month6).values()))
     ys = trace["node"]["y"]
     assert ys[: len(payers)] == sorted(ys[: len(payers)]) and ys[len(payers):] == sorted(ys[len(payers):])
 
 
 def test_small_flows_are_pooled():
     kinds = {"A": "lab", "B": "lab", "C": "cloud", "D": "cloud", "E": "cloud"}
-    nodes, where = c._pool({"A": 50.0, "B": 40.0, "C": 8.0, "D": 1.0, "E": 1.0}, kinds, c.PAYER_ORDER)
+    nodes, where = f._pool({"A": 50.0, "B": 40.0, "C": 8.0, "D": 1.0, "E": 1.0}, kinds, f.PAYER_ORDER)
     assert nodes == ["A", "B", "C", "other"] and where["D"] == where["E"] == "other"
-    nodes, where = c._pool({"A": 50.0, "B": 49.0, "C": 1.0}, kinds, c.PAYER_ORDER)
+    nodes, where = f._pool({"A": 50.0, "B": 49.0, "C": 1.0}, kinds, f.PAYER_ORDER)
     assert nodes == ["A", "B", "C"]  # one small node keeps its name: "other" would hide it for nothing
 
 
 def test_a_firms_books_add_up_and_name_each_loan(month6):
-    for firm in c.firms(month6):
-        lines = c.balance_sheet_lines(month6, firm.name)
+    for firm in f.firms(month6):
+        lines = f.balance_sheet_lines(month6, firm.name)
         assert sum(v for _k, v in lines["assets"]) == pytest.approx(lines["total_assets"], abs=1e-9)
         assert sum(v for _k, v in lines["liabilities"]) == pytest.approx(lines["total_liabilities"], abs=1e-9)
         assert lines["total_assets"] - lines["total_liabilities"] == pytest.approx(lines["net_worth"], abs=1e-6)
         assert not any(label.startswith("loan:") for label, _v in lines["liabilities"])
-    clouds = [f.name for f in c.firms(month6) if f.kind == "cloud"]
-    assert any("take-or-pay" in line for name in clouds for line in c.contract_lines(month6, name))
+    clouds = [firm.name for firm in f.firms(month6) if firm.kind == "cloud"]
+    assert any("take-or-pay" in line for name in clouds for line in f.contract_lines(month6, name))
 
 
 def test_time_figures_draw_defaults_and_references(month6):
-    figure = c.time_figure(month6, c.CHARTS_BY_KEY["circularity"])
+    figure = f.time_figure(month6, f.CHARTS_BY_KEY["circularity"])
     refs = [s for s in figure["layout"]["shapes"] if s["name"].startswith("ref:")]
-    assert refs and refs[0]["y0"] == pytest.approx(c.LUCENT_CIRCULARITY)
+    assert refs and refs[0]["y0"] == pytest.approx(LUCENT_CIRCULARITY)
     month6.defaults.append({"agent": "X", "kind": "lab", "step": 5, "cause": "test"})
     try:
-        figure = c.time_figure(month6, c.CHARTS_BY_KEY["revenue"])
+        figure = f.time_figure(month6, f.CHARTS_BY_KEY["revenue"])
         assert [s["x0"] for s in figure["layout"]["shapes"] if s["name"] == "default:X"] == [5]
     finally:
         month6.defaults.pop()
@@ -133,14 +135,14 @@ def test_the_twin_runs_in_lockstep_on_the_same_demand():
     twin = model.twin
     assert twin.steps == model.steps == 8
     assert not any(v.financing_share or v.vendor_loan_share for v in twin.params.vendors.values())
-    assert list(c.series(twin, "end_market_spend")) == list(c.series(model, "end_market_spend"))
+    assert list(f.series(twin, "end_market_spend")) == list(f.series(model, "end_market_spend"))
     assert [e["kind"] for e in twin.events].count("shock") == 1
     assert len(twin.loss_history) == len(model.loss_history) == 9
-    figure = c.time_figure(model, c.CHARTS_BY_KEY["coverage"])
+    figure = f.time_figure(model, f.CHARTS_BY_KEY["coverage"])
     dashes = [t["line"]["dash"] for t in figure["data"]]
     assert dashes == ["solid", "dash"] * 2
-    assert list(figure["data"][1]["y"]) == list(c.series(twin, "end_market_spend"))
-    rows = {name: (mine, other, delta) for name, mine, other, delta in c.key_figures(model)}
+    assert list(figure["data"][1]["y"]) == list(f.series(twin, "end_market_spend"))
+    rows = {name: (mine, other, delta) for name, mine, other, delta in f.key_figures(model)}
     for name in ("vendor revenue", "defaults", "capital lost at cost", "first default"):
         assert rows[name][1] is not None and rows[name][2] is not None, name
 
@@ -155,29 +157,29 @@ def test_a_twin_started_late_catches_up_with_the_pages_shocks():
             model.advance()
     late.start_twin()
     for column in ("vendor_revenue", "end_market_spend", "compute_spend"):
-        assert list(c.series(late.twin, column)) == list(c.series(early.twin, column)), column
+        assert list(f.series(late.twin, column)) == list(f.series(early.twin, column)), column
     assert late.twin.loss_history == early.twin.loss_history
     late.stop_twin()
-    assert c.twin_of(late) is None and c.time_figure(late, c.CHARTS_BY_KEY["coverage"])["data"][1]["line"]["dash"] == "solid"
+    assert f.twin_of(late) is None and f.time_figure(late, f.CHARTS_BY_KEY["coverage"])["data"][1]["line"]["dash"] == "solid"
 
 
 def test_severity_panel_shows_both_arms():
     model = LiveModel(scenario_name="baseline")
     for _ in range(3):
         model.advance()
-    assert [row[3] for row in c.severity_rows(model)] == [None] * len(c.severity_rows(model))
+    assert [row[3] for row in f.severity_rows(model)] == [None] * len(f.severity_rows(model))
     model.start_twin()
-    rows = c.severity_rows(model)
+    rows = f.severity_rows(model)
     assert rows[0][0] == "capital_lost_at_cost"
     assert all(other is not None and delta is not None for _k, _l, _m, other, delta in rows)
 
 
 def test_flow_groups():
-    assert c.flow_group("equity") == "equity"
-    assert c.flow_group("gpu_backed") == "loan"
-    assert c.flow_group("other_revenue") == "end_market"
-    assert c.flow_group("interest") == "loan"
-    assert c.flow_group("chip_sale") == "chips"
-    assert c.flow_group("compute_rent") == "compute"
-    assert c.flow_group("power") == "power"
-    assert c.flow_group("something_else") == "other"
+    assert f.flow_group("equity") == "equity"
+    assert f.flow_group("gpu_backed") == "loan"
+    assert f.flow_group("other_revenue") == "end_market"
+    assert f.flow_group("interest") == "loan"
+    assert f.flow_group("chip_sale") == "chips"
+    assert f.flow_group("compute_rent") == "compute"
+    assert f.flow_group("power") == "power"
+    assert f.flow_group("something_else") == "other"
