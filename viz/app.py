@@ -12,10 +12,10 @@ as written, so agents that differ (two vendors with different financing shares) 
 values; moving a slider sets that parameter for every agent it names, and the page says
 "applies on Reset" until Reset rebuilds the model with it.
 
-The page is Solara, laid out by hand rather than through Mesa's SolaraViz: SolaraViz redraws
-every component as a new widget each step inside a draggable grid under a "Page 0" tab, and has
-no place for a twin stepped in lockstep. The model is still a Mesa model stepped one month at a
-time.
+The page is Solara, laid out by hand rather than through Mesa's SolaraViz: SolaraViz re-renders
+every component each step inside a draggable grid under a "Page 0" tab, paces Play by a fixed
+interval whatever the browser manages, and has no place for a twin advanced in lockstep. The
+model is still a Mesa model advanced one month at a time.
 """
 
 from __future__ import annotations
