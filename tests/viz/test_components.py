@@ -174,6 +174,18 @@ def test_severity_panel_shows_both_arms():
     assert all(other is not None and delta is not None for _k, _l, _m, other, delta in rows)
 
 
+def test_a_default_flashes_in_the_log_in_its_month():
+    model = LiveModel(scenario_name="baseline")
+    while not model.defaults and model.steps < 120:
+        model.advance()
+    assert model.defaults, "no default in the baseline's first 120 months: pick a run that has one"
+    assert "rt-default rt-flash" in c.event_log_html(model)
+    before = len(model.defaults)
+    model.advance()
+    if len(model.defaults) == before:
+        assert "rt-flash" not in c.event_log_html(model) and "rt-default" in c.event_log_html(model)
+
+
 def test_flow_groups():
     assert f.flow_group("equity") == "equity"
     assert f.flow_group("gpu_backed") == "loan"
