@@ -14,7 +14,7 @@ import sys
 
 from model.errors import UserError
 
-SUBCOMMANDS = ("run", "sweep", "compare", "summarize", "scenarios", "viz")
+SUBCOMMANDS = ("run", "sweep", "compare", "summarize", "analyze", "scenarios", "viz")
 
 
 def build_parser() -> argparse.ArgumentParser:

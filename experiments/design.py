@@ -14,9 +14,9 @@ An experiment file is TOML (see `experiments/phase_diagram.toml`):
     "credit.base_spread" = 0.02
 
     [design]
-    method = "grid"                 # "grid" (full factorial), "lhs" (Latin hypercube), "sobol" (Saltelli, SALib),
+    method = "grid"                 # "grid" (full factorial), "lhs" (Latin hypercube), "sobol" (Saltelli, SALib), "morris" (SALib),
                                     # "list" (point i takes every parameter's i-th value: explicit arms)
-    samples = 64                    # lhs: number of points; sobol: base sample N (N*(2D+2) points)
+    samples = 64                    # lhs: number of points; sobol: base sample N (N*(2D+2) points); morris: trajectories (N*(D+1) points)
 
     [[parameters]]
     path = "vendors.*.financing_share"   # any dotted scenario path, `*` = every entry of a table
@@ -59,6 +59,9 @@ from model.errors import ExperimentError, UserError
 
 DEFAULT_EXPERIMENT = Path(__file__).resolve().parent / "phase_diagram.toml"
 DEFAULT_SIMULATOR = "model.simulate:simulate"
+# Morris grid levels per parameter: 4 is the usual choice (Saltelli et al. 2008, ch. 3); a
+# constant, not a design key, so that adding Morris left every existing experiment's hash alone.
+MORRIS_LEVELS = 4
 
 
 class _Strict(BaseModel):
@@ -121,7 +124,7 @@ class Parameter(_Strict):
 
 
 class DesignSection(_Strict):
-    method: Literal["grid", "lhs", "sobol", "list"] = "grid"
+    method: Literal["grid", "lhs", "sobol", "morris", "list"] = "grid"
     samples: int | None = Field(None, ge=1, le=10_000_000)
     second_order: bool = False
 
@@ -363,27 +366,41 @@ def _expand(spec: ExperimentFile) -> np.ndarray:
                 axes.append([p.cast(v) for v in np.linspace(p.low, p.high, p.levels)])
         rows = list(itertools.product(*axes))
     else:
-        problem = {"num_vars": len(params), "names": [p.name for p in params], "bounds": [[p.low, p.high] for p in params]}
-        # The design's own randomness also comes from the root seed (a spawn key no run uses).
-        design_seed = int(np.random.SeedSequence(spec.experiment.root_seed, spawn_key=(2**63,)).generate_state(1)[0])
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # SALib warns when N is not a power of 2
-            if method == "lhs":
-                from SALib.sample import latin
-
-                matrix = latin.sample(problem, spec.design.samples, seed=design_seed)
-            else:
-                from SALib.sample import sobol
-
-                matrix = sobol.sample(problem, spec.design.samples, calc_second_order=spec.design.second_order, seed=design_seed)
+        matrix = sample_matrix(spec)
         rows = [tuple(p.cast(x) for p, x in zip(params, row)) for row in matrix]
     out = np.empty((len(rows), len(params)), dtype=object)
     for i, row in enumerate(rows):
         for j, value in enumerate(row):  # one by one: a value may itself be a list (a deals table)
             out[i, j] = value
     return out
+
+
+def sample_matrix(spec: ExperimentFile) -> np.ndarray:
+    """The raw (unrounded) sampled design of an lhs, sobol or morris experiment, one row per point.
+
+    Morris analysis needs these exact rows: rounding an integer parameter can hide which
+    parameter a trajectory step moved.
+    """
+    params = spec.parameters
+    method = spec.design.method
+    problem = {"num_vars": len(params), "names": [p.name for p in params], "bounds": [[p.low, p.high] for p in params]}
+    # The design's own randomness also comes from the root seed (a spawn key no run uses).
+    design_seed = int(np.random.SeedSequence(spec.experiment.root_seed, spawn_key=(2**63,)).generate_state(1)[0])
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # SALib warns when N is not a power of 2
+        if method == "lhs":
+            from SALib.sample import latin
+
+            return latin.sample(problem, spec.design.samples, seed=design_seed)
+        if method == "morris":
+            from SALib.sample import morris
+
+            return morris.sample(problem, spec.design.samples, num_levels=MORRIS_LEVELS, seed=design_seed)
+        from SALib.sample import sobol
+
+        return sobol.sample(problem, spec.design.samples, calc_second_order=spec.design.second_order, seed=design_seed)
 
 
 def _describe_error(err: dict[str, Any]) -> str:

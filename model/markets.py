@@ -397,7 +397,9 @@ def round_terms(m: Any, firm: Any, distressed: bool = False) -> tuple[float, flo
     rounds = m.params.funding_rounds
     revenue = (firm.revenue_history[-1] if firm.revenue_history else 0.0) * 12.0
     multiple = m.params.investors.revenue_multiple * (rounds.lab_multiple_factor if firm.kind == "lab" else 1.0)
-    valuation = m.rules["market.round_valuation"](revenue, firm.revenue_growth(), m.prices.sentiment, multiple)
+    valuation = m.rules["market.round_valuation"](revenue, firm.revenue_growth(), m.prices.sentiment, multiple,
+                                                  m.registry.market_value(firm.name), rounds.max_up_round,
+                                                  rounds.max_down_round)
     if distressed:
         valuation *= 1.0 - rounds.distressed_haircut
     outstanding = m.registry.outstanding[firm.name]

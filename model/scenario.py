@@ -151,6 +151,8 @@ class FundingRounds(Section):
     max_dilution: float = param(0.25, "", "largest share of a company one round sells", gt=0, le=1)
     distressed_haircut: float = param(0.5, "", "share of the round valuation lost when a firm raises to pay what is due this month", ge=0, lt=1)
     lab_multiple_factor: float = param(2.0, "", "revenue multiple of a lab's round over investors' neutral multiple (growth priced in)", gt=0, le=20)
+    max_up_round: float = param(1.0, "", "most a round prices a firm above its current market value (1 = at most double)", ge=0, le=10)
+    max_down_round: float = param(0.5, "", "most a round (before any distress haircut) prices a firm below its current market value", ge=0, lt=1)
 
 
 class Outcomes(Section):

@@ -21,10 +21,29 @@ def risk_based_spread(base: float, leverage: float, tenant_quality: float, defau
             + default_w * default_intensity + sentiment_w * max(0.0, -sentiment))
 
 
-@rule("market.round_valuation", "revenue_multiple", default=True)
-def round_valuation(revenue_annual: float, growth: float, sentiment: float, multiple: float) -> float:
+@rule("market.round_valuation", "anchored", default=True)
+def anchored_valuation(revenue_annual: float, growth: float, sentiment: float, multiple: float, market_value: float,
+                       max_up: float, max_down: float) -> float:
+    """Pre-money valuation of a funding round (B$): the revenue-multiple view of
+    `revenue_multiple`, but no further from the firm's current market value (its last round or
+    its share price) than `max_up` above or `max_down` below it. New money prices a company
+    against what it was last worth: OpenAI's rounds went about 157 -> 300 -> 500 B$ in
+    2024-25, each at most doubling it. Unanchored, a lab whose revenue growth spiked was repriced
+    4x in one round and one with no revenue history yet halved, which moved the whole market
+    in the first year of every run."""
+    view = round_valuation(revenue_annual, growth, sentiment, multiple, market_value, max_up, max_down)
+    if market_value <= 0:
+        return view
+    return min(market_value * (1.0 + max_up), max(market_value * (1.0 - max_down), view))
+
+
+@rule("market.round_valuation", "revenue_multiple")
+def round_valuation(revenue_annual: float, growth: float, sentiment: float, multiple: float, market_value: float,
+                    max_up: float, max_down: float) -> float:
     """Pre-money valuation of a funding round (B$): a revenue multiple that rises with growth
-    and sentiment (at euphoria, twice the neutral multiple; at gloom, a third)."""
+    and sentiment (at euphoria, twice the neutral multiple; at gloom, a third), whatever the
+    firm was worth before (the model before the anchoring; `market_value`, `max_up` and
+    `max_down` are not used)."""
     m = multiple * (1.0 + max(-0.5, min(2.0, growth))) * math.exp(0.7 * sentiment)
     return max(0.0, revenue_annual * m)
 

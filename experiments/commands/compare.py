@@ -26,7 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "compare",
         help="compare two scenarios on the same seeds: paired differences, McNemar, survival, loss tails",
         description="Run scenario A and scenario B (default: A, with --set applied to B) on the same seeds and report "
-                    "paired mean differences of every severity measure with 95%% intervals, P(collapse) with McNemar's "
+                    "paired mean differences of every severity measure with 95 % intervals, P(collapse) with McNemar's "
                     "exact test, Kaplan-Meier curves of the first default with a log-rank test, and loss tails.",
     )
     p.add_argument("a", help="scenario A: bundled name or path to a TOML file")

@@ -7,7 +7,7 @@ import argparse
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("summarize", help="print the per-point outcome table of a results folder",
-                              description="P(collapse) with a Wilson 95%% interval, median time to collapse and drawdowns per point, "
+                              description="P(collapse) with a Wilson 95 % interval, median time to collapse and drawdowns per point, "
                                           "and beside them how bad the runs were: share with a default, median first-default "
                                           "month, median capital lost at cost (or write-offs), exposure at risk at the end.")
     p.add_argument("directory", help="a results folder written by `roundtrip sweep`")

@@ -2,7 +2,8 @@
 
 Runs every run of the experiment not yet in DIR, streaming results to Parquet, then writes the
 per-point table and the figures beside them and says where everything went. Without a file it
-runs the default phase diagram (experiments/phase_diagram.toml).
+runs the default phase diagram (experiments/phase_diagram.toml). `--screen SCENARIO` builds and
+runs a Morris screen over every numeric ASSUMPTION of the scenario (experiments/screen.py).
 """
 
 from __future__ import annotations
@@ -30,6 +31,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--retry-failed", action="store_true", help="run again the runs recorded as failed")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--no-figures", action="store_true", help="skip the figures (the per-point table is still written)")
+    screen = p.add_argument_group("assumption screen (instead of an experiment file)")
+    screen.add_argument("--screen", metavar="SCENARIO", default=None,
+                        help="Morris screen over every numeric ASSUMPTION of SCENARIO (then: roundtrip analyze DIR)")
+    screen.add_argument("--range", dest="relative_range", type=float, default=None, metavar="R",
+                        help="vary each assumption over value x (1-R)..(1+R), unless a range is written beside it (default 0.5)")
+    screen.add_argument("--trajectories", type=int, default=None, metavar="N", help="Morris trajectories (default 20; N x (D+1) points)")
+    screen.add_argument("--replications", type=int, default=None, metavar="N", help="seeds per point (default 1)")
+    screen.add_argument("--vary", action="append", default=[], metavar="PATH", help="also vary this (calibrated) number")
+    screen.add_argument("--fix", action="append", default=[], metavar="PATH", help="hold this assumption at its value")
     p.set_defaults(func=main)
 
 
@@ -41,7 +51,16 @@ def main(args: argparse.Namespace) -> int:
         raise ExperimentError(f"--workers {args.workers}: expected a positive number of worker processes")
     if args.chunk_size is not None and args.chunk_size < 1:
         raise ExperimentError(f"--chunk-size {args.chunk_size}: expected a positive number of runs per task")
-    experiment = load_experiment(args.experiment)
+    screen_dir = None
+    if args.screen is not None:
+        experiment, screen_dir = _screen_experiment(args)
+    else:
+        for flag in ("relative_range", "trajectories", "replications"):
+            if getattr(args, flag) is not None:
+                raise ExperimentError(f"--{flag.replace('relative_', '')}: only with --screen SCENARIO")
+        if args.vary or args.fix:
+            raise ExperimentError("--vary/--fix: only with --screen SCENARIO")
+        experiment = load_experiment(args.experiment)
     out = Path(args.out) if args.out else Path("results") / experiment.name
     report = run_experiment(
         experiment, out, workers=args.workers, scheduler=args.scheduler, chunk_size=args.chunk_size,
@@ -69,4 +88,33 @@ def main(args: argparse.Namespace) -> int:
     for message, count in failures:
         print(f"failed runs:    {count} x {message}")
     print(f'load in pandas: from experiments.storage import load_results; df = load_results("{out}")')
+    if screen_dir is not None:
+        import shutil
+
+        shutil.rmtree(screen_dir, ignore_errors=True)
+        print(f"experiment:     {out}/experiment.toml (rerun or resume: roundtrip sweep {out}/experiment.toml --out {out})")
+        print(f"next:           roundtrip analyze {out}")
     return 0
+
+
+def _screen_experiment(args: argparse.Namespace):
+    """Write the screen's experiment file to a scratch folder (the sweep copies it into DIR) and load it."""
+    import tempfile
+
+    from experiments.design import load_experiment
+    from experiments.screen import DEFAULT_RANGE, DEFAULT_TRAJECTORIES, experiment_toml, find_uncertainties
+
+    if args.experiment is not None:
+        raise ExperimentError(f"--screen {args.screen}: give either an experiment file or --screen, not both")
+    for flag, value in (("--trajectories", args.trajectories), ("--replications", args.replications)):
+        if value is not None and value < 1:
+            raise ExperimentError(f"{flag} {value}: expected a positive number")
+    screen = find_uncertainties(args.screen, DEFAULT_RANGE if args.relative_range is None else args.relative_range,
+                                vary=args.vary, fix=args.fix)
+    text = experiment_toml(screen, trajectories=args.trajectories or DEFAULT_TRAJECTORIES, replications=args.replications or 1)
+    scratch = Path(tempfile.mkdtemp(prefix="roundtrip-screen-"))
+    path = scratch / "experiment.toml"
+    path.write_text(text, encoding="utf-8")
+    print(f"screen: {len(screen.varied)} assumptions of {screen.scenario_path.name} varied, {len(screen.held)} held "
+          f"({args.trajectories or DEFAULT_TRAJECTORIES} trajectories)")
+    return load_experiment(path), scratch

@@ -456,21 +456,35 @@ class TestCreditSpread:
 
 
 class TestRoundValuation:
+    @staticmethod
+    def view(rev, growth, sentiment, multiple):
+        return market.round_valuation(rev, growth, sentiment, multiple, 0.0, 1.0, 0.5)
+
     def test_neutral_round_is_revenue_times_multiple(self):
-        assert market.round_valuation(10.0, 0.0, 0.0, 20.0) == pytest.approx(200.0)
+        assert self.view(10.0, 0.0, 0.0, 20.0) == pytest.approx(200.0)
 
     def test_no_revenue_no_valuation(self):
-        assert market.round_valuation(0.0, 3.0, 1.0, 20.0) == 0.0
+        assert self.view(0.0, 3.0, 1.0, 20.0) == 0.0
 
     def test_growth_premium_is_capped(self):
-        assert market.round_valuation(10.0, 100.0, 0.0, 20.0) == pytest.approx(market.round_valuation(10.0, 2.0, 0.0, 20.0))
-        assert market.round_valuation(10.0, -5.0, 0.0, 20.0) == pytest.approx(100.0)
+        assert self.view(10.0, 100.0, 0.0, 20.0) == pytest.approx(self.view(10.0, 2.0, 0.0, 20.0))
+        assert self.view(10.0, -5.0, 0.0, 20.0) == pytest.approx(100.0)
 
     @PROP
     @given(s=ordered(signed), g=ordered(st.floats(-1, 3)), rev=money)
     def test_monotone_in_sentiment_and_growth(self, s, g, rev):
-        assert market.round_valuation(rev, 0.5, s[0], 20.0) <= market.round_valuation(rev, 0.5, s[1], 20.0) + 1e-9 * max(1, rev)
-        assert market.round_valuation(rev, g[0], 0.0, 20.0) <= market.round_valuation(rev, g[1], 0.0, 20.0) + 1e-9 * max(1, rev)
+        assert self.view(rev, 0.5, s[0], 20.0) <= self.view(rev, 0.5, s[1], 20.0) + 1e-9 * max(1, rev)
+        assert self.view(rev, g[0], 0.0, 20.0) <= self.view(rev, g[1], 0.0, 20.0) + 1e-9 * max(1, rev)
+
+    def test_anchored_round_moves_at_most_the_stated_distance_from_market_value(self):
+        # the revenue view says 200 B$; a firm worth 50 is at most doubled, one worth 1,000 at most halved
+        assert market.anchored_valuation(10.0, 0.0, 0.0, 20.0, 50.0, 1.0, 0.5) == pytest.approx(100.0)
+        assert market.anchored_valuation(10.0, 0.0, 0.0, 20.0, 1000.0, 1.0, 0.5) == pytest.approx(500.0)
+        assert market.anchored_valuation(10.0, 0.0, 0.0, 20.0, 150.0, 1.0, 0.5) == pytest.approx(200.0)  # inside the band
+        # no market value yet: the revenue view alone
+        assert market.anchored_valuation(10.0, 0.0, 0.0, 20.0, 0.0, 1.0, 0.5) == pytest.approx(200.0)
+        # a firm with no revenue history is not wiped out by its first round
+        assert market.anchored_valuation(0.0, 0.0, 0.0, 20.0, 200.0, 1.0, 0.5) == pytest.approx(100.0)
 
 
 class TestSpotPrice:

@@ -46,6 +46,21 @@ def browser():
 
 
 @pytest.fixture(scope="session")
+def static_browser():
+    """Debian's chromium alone, for static pages such as a results folder's report.html (no Solara assets needed)."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} not found: install Debian's chromium (bash scripts/setup.sh)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS, headless=True)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture(scope="session")
 def app_path() -> Path:
     """The app under test; a scratch harness check overrides this."""
     return APP
