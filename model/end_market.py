@@ -21,6 +21,12 @@ import math
 import numpy as np
 
 
+def yearly_variance_factor(rho: float) -> float:
+    """Variance of the sum of 12 consecutive values of a stationary AR(1) process with
+    persistence `rho` and unit innovations: (12 + 2 sum_k (12 - k) rho^k) / (1 - rho^2)."""
+    return (12.0 + 2.0 * sum((12 - k) * rho**k for k in range(1, 12))) / (1.0 - rho * rho)
+
+
 class EndMarket:
     def __init__(self, config) -> None:
         self.demand = config.initial_spend  # B$/month buyers would spend on AI this month
@@ -34,6 +40,11 @@ class EndMarket:
         self.buffer = config.cash_months * config.income  # B$ of cash it keeps between months
         self.shock = 0.0
         self.last_growth = 0.0  # realised monthly log growth of demand
+        # monthly growth surprises are AR(1) with persistence rho; their innovations are scaled so
+        # that a year's surprises add up to `volatility` (the standard deviation of the yearly log
+        # change of demand), whatever rho: persistence makes surprises pile up over a year, and
+        # without this scaling a stated 20 % a year was about 58 %
+        self.innovation_sd = config.volatility / math.sqrt(yearly_variance_factor(config.growth_persistence))
 
     def trend_growth(self) -> float:
         """Expected monthly log growth of demand at today's adoption level."""
@@ -41,8 +52,7 @@ class EndMarket:
 
     def advance(self, rng: np.random.Generator, cash: float) -> None:
         """Demand takes its step; income grows; spending is demand within income plus `cash`."""
-        sigma = self.volatility / math.sqrt(12.0)
-        self.shock = self.persistence * self.shock + math.sqrt(1 - self.persistence**2) * sigma * rng.standard_normal()
+        self.shock = self.persistence * self.shock + self.innovation_sd * rng.standard_normal()
         self.last_growth = self.trend_growth() + self.shock
         self.demand = min(self.ceiling, self.demand * math.exp(self.last_growth))
         self.income *= math.exp(self.income_growth_month)

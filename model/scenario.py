@@ -48,7 +48,7 @@ class EndMarket(Section):
 
     initial_spend: float = param(2.0, "B$/month", "end-market spending on AI services at step 0", ge=0)
     annual_growth: float = param(0.5, "1/year", "mean growth rate of spending while far from the ceiling", ge=-0.9, le=5)
-    volatility: float = param(0.15, "1/sqrt(year)", "volatility of the growth shocks", ge=0, le=2)
+    volatility: float = param(0.15, "1/sqrt(year)", "standard deviation of the yearly log change of demand from its surprises (AR(1) monthly, see growth_persistence)", ge=0, le=2)
     ceiling: float = param(60.0, "B$/month", "saturation level of end-market spending", gt=0)
     growth_persistence: float = param(0.9, "", "AR(1) persistence of monthly growth surprises", ge=0, lt=1)
     spot_share: float = param(0.1, "", "share of end-market spending that rents GPUs directly on the spot market", ge=0, le=1)

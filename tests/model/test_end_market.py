@@ -74,3 +74,26 @@ def test_a_calm_start_does_not_jump(name):
                       check_invariants=False).series
     assert np.abs(np.diff(series["sentiment"].to_numpy())).max() < 0.1
     assert np.abs(np.diff(np.log(series["total_market_value"].to_numpy()))).max() < 0.1
+
+
+@pytest.mark.parametrize("rho", [0.0, 0.9])
+def test_volatility_is_the_yearly_standard_deviation_of_demand_whatever_the_persistence(rho):
+    """`end_market.volatility` = 0.2 means demand's yearly log change has a standard deviation of
+    about 20 %. Before, persistent monthly surprises piled up to about 58 % a year at rho = 0.9."""
+    import math
+
+    from model.end_market import EndMarket
+
+    config = load_scenario("baseline", {"end_market.ceiling": 1e6, "end_market.annual_growth": 0.0,
+                                        "end_market.growth_persistence": rho, "end_market.volatility": 0.2}).end_market
+    rng = np.random.default_rng(0)
+    changes = []
+    for _ in range(150):
+        market = EndMarket(config)
+        logs = []
+        for _ in range(96):
+            market.advance(rng, 1e9)
+            logs.append(math.log(market.demand))
+        yearly = np.array(logs[23::12])  # from month 24, once the surprises are stationary
+        changes.extend(np.diff(yearly))
+    assert np.std(changes) == pytest.approx(0.2, rel=0.1)

@@ -71,7 +71,9 @@ def test_a_bond_nobody_refinances_falls_due_and_a_firm_that_cannot_pay_it_defaul
     """Lenders with no room (lending_share 0) roll nothing over: xAI's first bond tranche falls
     due at month 1, more than its cash, and xAI defaults for that reason."""
     m = RoundtripModel(baseline, rng=0, overrides={"credit.bond_term_months": 6, "credit.lending_share": 0.0,
-                                                   "labs.xAI.debt": 12.5},  # the bundled xAI owes nothing
+                                                   "labs.xAI.debt": 12.5,  # the bundled xAI owes nothing
+                                                   # and no investor joins a distressed round to bail it out
+                                                   "funding_rounds.sentiment_floor": 0.99},
                        check_invariants=True)
     drain_cash(m, "xAI", keep=0.5)
     m.step()
