@@ -12,17 +12,25 @@ import argparse
 import importlib
 import sys
 
+from experiments.lifeline import Terminated
 from model.errors import UserError
 
 SUBCOMMANDS = ("run", "sweep", "compare", "summarize", "analyze", "scenarios", "viz")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with a bad argument as one line and exit 2, like every other input error."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="roundtrip",
         description="Circular financing in the AI compute economy: simulate, sweep, watch.",
     )
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in SUBCOMMANDS:
         try:
             module = importlib.import_module(f"experiments.commands.{name}")
@@ -36,7 +44,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, or a bad argument already printed as one line
+        return int(exc.code or 0)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
@@ -51,6 +62,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("roundtrip: interrupted", file=sys.stderr)
         return 130
+    except Terminated as exc:
+        print(f"roundtrip {args.command}: {exc}; the same command resumes", file=sys.stderr)
+        return exc.exit_status
 
 
 if __name__ == "__main__":

@@ -46,6 +46,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
 import tomllib
 from dataclasses import dataclass
 from functools import cached_property
@@ -62,6 +63,7 @@ DEFAULT_SIMULATOR = "model.simulate:simulate"
 # Morris grid levels per parameter: 4 is the usual choice (Saltelli et al. 2008, ch. 3); a
 # constant, not a design key, so that adding Morris left every existing experiment's hash alone.
 MORRIS_LEVELS = 4
+MAX_RUNS = 10_000_000  # a bigger design is refused before it is expanded (`roundtrip sweep --max-runs`)
 
 
 class _Strict(BaseModel):
@@ -144,9 +146,16 @@ class ExperimentFile(_Strict):
     def _consistent(self) -> "ExperimentFile":
         if self.experiment.steps is not None and "meta.steps" in self.experiment.fixed:
             raise ValueError("experiment.steps and experiment.fixed.\"meta.steps\" both set the horizon; keep one")
+        if self.experiment.name in (".", ".."):
+            raise ValueError(f"experiment.name: {self.experiment.name!r} would put the results outside results/; expected a folder name")
         names = [p.name for p in self.parameters]
         if len(set(names)) != len(names):
             raise ValueError(f"parameters: names must be unique, got {names}")
+        for i, a in enumerate(self.parameters):
+            for b in self.parameters[i + 1:]:
+                if _paths_overlap(a.path, b.path):
+                    raise ValueError(f"parameters: {a.name!r} ({a.path}) and {b.name!r} ({b.path}) set the same scenario value; "
+                                     f"expected each path in one parameter (only the last would be applied)")
         reserved = {"run_id", "point_id", "replication", "status", "error", "traceback", "seed_root", "seed_spawn_key", "elapsed_s"}
         if clash := reserved & set(names):
             raise ValueError(f"parameters: name {sorted(clash)[0]!r} is reserved for a results column")
@@ -169,6 +178,31 @@ class ExperimentFile(_Strict):
                 if p.values is not None or p.levels is not None:
                     raise ValueError(f"parameters[{i}] ({p.path}): a {self.design.method} design samples `low`..`high`; `levels`/`values` are for grids")
         return self
+
+
+def _paths_overlap(a: str, b: str) -> bool:
+    """Whether two dotted paths can address the same value (`*` matches any one segment)."""
+    if a.startswith("rules.") or b.startswith("rules."):
+        return a == b  # a rule slot's own dots are part of its name
+    pa, pb = a.split("."), b.split(".")
+    return len(pa) == len(pb) and all(x == y or "*" in (x, y) for x, y in zip(pa, pb))
+
+
+def planned_runs(spec: ExperimentFile) -> int:
+    """How many runs the design expands to, computed from the file alone (nothing allocated)."""
+    d = len(spec.parameters)
+    method = spec.design.method
+    if method == "grid":
+        points = math.prod(len(p.values) if p.values is not None else p.levels for p in spec.parameters)
+    elif method == "list":
+        points = len(spec.parameters[0].values) if spec.parameters else 0
+    elif method == "lhs":
+        points = spec.design.samples
+    elif method == "morris":
+        points = spec.design.samples * (d + 1)
+    else:
+        points = spec.design.samples * (2 * d + 2 if spec.design.second_order else d + 2)
+    return points * spec.experiment.replications
 
 
 @dataclass(frozen=True)
@@ -417,8 +451,10 @@ def _describe_error(err: dict[str, Any]) -> str:
     return f"{loc or '(top level)'}: expected {msg[0].lower() + msg[1:]}{got_text}"
 
 
-def load_experiment(path: str | Path | None = None, check_points: bool = True) -> Experiment:
-    """Read and validate an experiment file (the default phase diagram when `path` is None)."""
+def load_experiment(path: str | Path | None = None, check_points: bool = True, max_runs: int = MAX_RUNS) -> Experiment:
+    """Read and validate an experiment file (the default phase diagram when `path` is None).
+
+    A design of more than `max_runs` runs is refused before it is expanded."""
     source = Path(path) if path is not None else DEFAULT_EXPERIMENT
     try:
         text = source.read_bytes()
@@ -434,6 +470,10 @@ def load_experiment(path: str | Path | None = None, check_points: bool = True) -
         spec = ExperimentFile.model_validate(data)
     except ValidationError as exc:
         raise ExperimentError(f"{source}: {_describe_error(exc.errors()[0])}") from None
+    n_runs = planned_runs(spec)
+    if n_runs > max_runs:
+        raise ExperimentError(f"{source}: design: {n_runs:,} runs; expected at most {max_runs:,} "
+                              f"(raise the limit with --max-runs if you mean it)")
     try:
         experiment = Experiment(spec, source, text)
     except ValueError as exc:  # SALib rejects a problem

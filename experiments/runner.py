@@ -22,7 +22,10 @@ from __future__ import annotations
 import importlib
 import math
 import os
+import re
 import signal
+import socket
+import struct
 import sys
 import time
 import traceback
@@ -34,7 +37,9 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from experiments.design import Experiment, run_seed, seed_spawn_key
+from experiments.lifeline import Terminated, die_with, terminate_on_signals
 from experiments.storage import ResultsStore
+from model.errors import ExperimentError
 
 MAX_ATTEMPTS = 3  # a chunk whose worker dies this many times is recorded as failed
 CHUNKS_PER_WORKER = 20
@@ -125,6 +130,8 @@ def execute_chunk(task: ChunkTask, partial: list | None = None) -> tuple[list[di
                 scenarios = {point_id: base.with_overrides(overrides, source=f"run {run_id}") if overrides else base}
             result = simulate(scenarios[point_id], seed=run_seed(task.root_seed, spawn_key), keep_series=keep_series)
             for key, value in dict(result.summary).items():
+                if key in columns:
+                    raise ExperimentError(f"the model's result {key!r} has the name of a parameter column")
                 record[f"model_{key}" if key in record or key in _META else key] = _cell(value)
             if keep_series and getattr(result, "series", None) is not None:
                 frame = result.series.reset_index()
@@ -156,9 +163,23 @@ def failed_chunk_records(task: ChunkTask, error: str) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------------------- backends
 
 
-def _worker_init() -> None:
+def _worker_init(sweep_pid: int) -> None:
     # Ctrl-C belongs to the parent: it decides what to finish and what to cancel.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with(sweep_pid)  # and when the parent dies, however it dies, so does the worker
+
+
+def _die_with_sweep_plugin(sweep_pid: int) -> Any:
+    """A Dask worker plugin: the LocalCluster's worker processes (restarted ones too) exit with the sweep."""
+    from distributed.diagnostics.plugin import WorkerPlugin
+
+    class DieWithSweep(WorkerPlugin):
+        name = "roundtrip-die-with-sweep"
+
+        def setup(self, worker: Any) -> None:
+            die_with(sweep_pid)
+
+    return DieWithSweep()
 
 
 class SerialBackend:
@@ -210,7 +231,7 @@ class LocalPoolBackend:
 
         ctx = mp.get_context("forkserver")
         ctx.set_forkserver_preload(["experiments.runner", "model.scenario", "model.simulate", "mesa", "pandas", "pyarrow"])
-        return ProcessPoolExecutor(self.n_workers, mp_context=ctx, initializer=_worker_init)
+        return ProcessPoolExecutor(self.n_workers, mp_context=ctx, initializer=_worker_init, initargs=(os.getpid(),))
 
     def __enter__(self) -> "LocalPoolBackend":
         self.pool = self._new_pool()
@@ -315,12 +336,17 @@ class DaskBackend:
                 n_workers=self.requested_workers, threads_per_worker=1, processes=True, dashboard_address=None
             )
             self.client = Client(self.cluster)
+            self.client.register_plugin(_die_with_sweep_plugin(os.getpid()))
         else:
             try:
                 self.client = Client(self.address, timeout="10s")
             except (OSError, TimeoutError) as exc:
                 raise ExperimentError(f"--scheduler {self.address}: cannot connect ({exc}); expected a running Dask scheduler") from None
-            self.client.wait_for_workers(1, timeout=60)
+            try:
+                self.client.wait_for_workers(1, timeout=60)
+            except (OSError, TimeoutError):
+                self.client.close()
+                raise ExperimentError(f"--scheduler {self.address}: no worker joined within 60 s; expected a scheduler with workers") from None
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -451,7 +477,21 @@ def run_experiment(
     `interrupted=True` and the folder resumes with the same call.
     """
     workers = workers or os.cpu_count() or 1
-    store = ResultsStore(out, experiment).open()
+    # everything that can be refused is refused before the results folder is created
+    check_simulator(experiment)
+    if scheduler:
+        check_scheduler(scheduler)
+    with terminate_on_signals():
+        store = ResultsStore(out, experiment).open()  # holds the folder's lock until close()
+        try:
+            return _sweep(experiment, store, workers, scheduler, chunk_size, retry_failed, progress, on_chunk)
+        finally:
+            store.close()
+
+
+def _sweep(experiment: Experiment, store: ResultsStore, workers: int, scheduler: str | None, chunk_size: int | None,
+           retry_failed: bool, progress: bool, on_chunk: Callable[[SweepReport, Any], None] | None) -> SweepReport:
+    out = store.dir
     pending = store.pending_ids(retry_failed)
     session = f"{os.getpid()}-{int(time.time() * 1000)}"
     backend = make_backend(workers, scheduler, session)
@@ -482,6 +522,7 @@ def run_experiment(
             bar.set_postfix(failed=store.counts()["failed"], refresh=False)
 
     t0 = time.perf_counter()
+    terminated: Terminated | None = None
     try:
         with backend:
             n = workers if scheduler is None or scheduler == "local" else backend.n_workers
@@ -503,13 +544,78 @@ def run_experiment(
                         take(task, out_)
                 except KeyboardInterrupt:
                     pass
+            except Terminated as exc:
+                # SIGTERM/SIGHUP: no waiting for running chunks; leaving `with backend` kills the workers
+                terminated = exc
     finally:
         report.wall_s = time.perf_counter() - t0
         if bar is not None:
             bar.close()
-        store.end_session(ran=report.ran, ok=report.ok, failed=report.failed,
-                          wall_s=round(report.wall_s, 3), interrupted=report.interrupted)
+        store.end_session(ran=report.ran, ok=report.ok, failed=report.failed, wall_s=round(report.wall_s, 3),
+                          interrupted=report.interrupted, **({"terminated": str(terminated)} if terminated else {}))
+    if terminated is not None:
+        raise terminated
     return report
+
+
+def check_simulator(experiment: Experiment) -> Callable[..., Any]:
+    """Import the experiment's simulator and run it for a year on the base scenario, so that a
+    parameter named like one of its result columns (`outcome`, `n_defaults`...) is refused before
+    the analysis reads the parameter where it expects the model's answer."""
+    path, source = experiment.spec.experiment.simulator, experiment.source
+    try:
+        simulate = resolve_simulator(path)
+    except Exception as exc:  # noqa: BLE001 - ImportError, AttributeError, or the module failing to import
+        raise ExperimentError(f"{source}: experiment.simulator = {path!r}: cannot import ({type(exc).__name__}: {exc}); "
+                              f"expected module.function on the PYTHONPATH") from None
+    if not callable(simulate):
+        raise ExperimentError(f"{source}: experiment.simulator = {path!r}: not a function")
+    try:
+        summary = dict(simulate(experiment.base_scenario, seed=run_seed(experiment.root_seed, 0), steps=12,
+                                keep_series=False).summary)
+    except Exception:  # noqa: BLE001 - a failing probe is not a verdict: each run records its own failure
+        return simulate
+    for p in experiment.parameters:
+        if p.name in summary:
+            raise ExperimentError(f"{source}: parameters: name {p.name!r} is a result column of {path}; "
+                                  f"expected a name none of {sorted(summary)} uses")
+    return simulate
+
+
+_SCHEDULER = re.compile(r"^tcp://(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(?P<port>[0-9]{1,5})$")
+
+
+def check_scheduler(address: str, timeout: float = 10.0) -> None:
+    """`local`, or `tcp://HOST:PORT` of something that opens a Dask handshake within `timeout` s.
+
+    A Dask server speaks first on a new connection: an 8-byte frame length, then its handshake.
+    An HTTP server waits for a request (nothing arrives) or answers with text (an absurd length);
+    both are refused here, before any results folder exists, instead of hanging or asking
+    Dask's reader to allocate exabytes.
+    """
+    if address == "local":
+        return
+    match = _SCHEDULER.match(address)
+    if not match or not 0 < int(match["port"]) < 65536:
+        raise ExperimentError(f"--scheduler {address}: expected tcp://HOST:PORT of a running Dask scheduler, or 'local'")
+    host, port = match["host"].strip("[]"), int(match["port"])
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as sock:
+            sock.settimeout(timeout)
+            head = b""
+            deadline = time.monotonic() + timeout
+            while len(head) < 8 and time.monotonic() < deadline:
+                chunk = sock.recv(8 - len(head))
+                if not chunk:
+                    break
+                head += chunk
+    except socket.timeout:
+        raise ExperimentError(f"--scheduler {address}: no Dask handshake within {timeout:g} s; expected a running Dask scheduler") from None
+    except OSError as exc:
+        raise ExperimentError(f"--scheduler {address}: cannot connect ({exc.strerror or exc}); expected a running Dask scheduler") from None
+    length = struct.unpack("<Q", head)[0] if len(head) == 8 else 0
+    if not 0 < length < 1 << 20:
+        raise ExperimentError(f"--scheduler {address}: answered, but not as a Dask scheduler; expected tcp://HOST:PORT of one")
 
 
 def rerun(directory: str | os.PathLike, run_id: int, keep_series: bool = True) -> Any:

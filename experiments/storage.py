@@ -3,22 +3,29 @@
     DIR/manifest.json          experiment hash, code version, design, seeds, each run's status
     DIR/experiment.toml        a copy of the experiment file as it was run
     DIR/design.parquet         one row per parameter point (point_id + parameter values)
-    DIR/runs/part-NNNNN.parquet    one row per run: ids, parameters, seed, status, error, summary
-    DIR/series/part-NNNNN.parquet  time series of the runs that keep them (run_id, step, measures)
-    DIR/points.csv, DIR/figures/   written by the analysis after a sweep
+    DIR/runs/part-NNNNN-ID.parquet    one row per run: ids, parameters, seed, status, error, summary
+    DIR/series/part-NNNNN-ID.parquet  time series of the runs that keep them (run_id, step, measures)
+    DIR/points.csv, DIR/figures/      written by the analysis after a sweep
+    DIR/.lock                         flock()ed by the sweep writing the folder; holds its PID
 
 The part files are the truth; the manifest's per-run status is a summary of them, refreshed as
-chunks land and at the end. A part is written to a temporary name and renamed, so a crash or
-Ctrl-C never leaves half a file. Load everything into pandas with
+chunks land and at the end. A part is written to a unique temporary name and renamed, so a
+crash or Ctrl-C never leaves half a file; NNNNN orders the parts, ID (the writer's PID and a
+random tag) keeps two writers' names apart. One sweep writes a folder at a time: a second one
+is refused with the PID of the first. Load everything into pandas with
 
     from experiments.storage import load_results; df = load_results("results/phase_diagram")
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import re
+import secrets
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 from typing import Any, Iterable
@@ -32,6 +39,7 @@ from model.errors import ExperimentError
 
 FORMAT = "roundtrip-results/1"
 MANIFEST = "manifest.json"
+LOCK = ".lock"  # flock()ed by the one writer; holds its PID
 PENDING, OK, FAILED = 0, 1, 2
 _STATUS_NAMES = {PENDING: "pending", OK: "ok", FAILED: "failed"}
 _ROOT = Path(__file__).resolve().parent.parent
@@ -80,9 +88,15 @@ def parse_ranges(text: str) -> list[int]:
 
 
 def _atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", suffix=".tmp", dir=path.parent)
+    os.fchmod(fd, 0o644)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def _read_manifest(path: Path) -> dict[str, Any]:
@@ -95,7 +109,23 @@ def _read_manifest(path: Path) -> dict[str, Any]:
         raise ExperimentError(f"{path}: damaged results manifest, missing {missing}; expected the JSON a `roundtrip sweep` writes")
     if manifest["format"] != FORMAT:
         raise ExperimentError(f"{path}: results format {manifest['format']!r}; expected {FORMAT!r}")
+    for key, expected in _MANIFEST_SHAPE.items():
+        value = manifest
+        for part in key.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        if not isinstance(value, expected) or isinstance(value, bool):
+            name = expected.__name__ if isinstance(expected, type) else " or ".join(t.__name__ for t in expected)
+            raise ExperimentError(f"{path}: damaged results manifest: {key} is {value!r}; expected {name}")
     return manifest
+
+
+# what the readers of a manifest rely on, by dotted key
+_MANIFEST_SHAPE: dict[str, type | tuple[type, ...]] = {
+    "experiment": dict, "experiment.name": str, "experiment.sha256": str,
+    "design": dict, "design.method": str, "design.parameters": list, "design.n_points": int,
+    "design.replications": int, "design.n_runs": int,
+    "seeds": dict, "runs": dict,
+}
 
 
 def load_manifest(directory: str | Path) -> dict[str, Any]:
@@ -106,8 +136,25 @@ def load_manifest(directory: str | Path) -> dict[str, Any]:
     return _read_manifest(path)
 
 
+_PART = re.compile(r"^part-(\d{5,})(?:-[0-9a-f]+)?\.parquet$")
+
+
 def _parts(directory: Path, kind: str) -> list[Path]:
-    return sorted((directory / kind).glob("part-*.parquet"))
+    """The part files of `kind`, in the order they were written; anything else there is refused."""
+    folder = directory / kind
+    if not folder.exists():
+        return []
+    if not folder.is_dir():
+        raise ExperimentError(f"{folder}: not a folder; expected the {kind}/ folder of a results folder")
+    parts = []
+    for path in folder.iterdir():
+        if path.name.endswith(".tmp") or path.name.startswith("."):
+            continue  # a part being written (or interrupted mid-write): not counted
+        if not _PART.match(path.name):
+            raise ExperimentError(f"{path}: foreign file in a results folder; expected only part-NNNNN-ID.parquet files "
+                                  f"written by `roundtrip sweep` (move it away)")
+        parts.append(path)
+    return sorted(parts, key=lambda p: (int(_PART.match(p.name)[1]), p.name))
 
 
 def _read_part(path: Path, columns: list[str] | None = None) -> pa.Table:
@@ -115,9 +162,12 @@ def _read_part(path: Path, columns: list[str] | None = None) -> pa.Table:
         if columns is not None:
             available = pq.read_schema(path).names
             columns = [c for c in columns if c in available]
-        return pq.read_table(path, columns=columns)
+        table = pq.read_table(path, columns=columns)
     except (OSError, pa.ArrowException) as exc:
         raise ExperimentError(f"{path}: damaged Parquet part ({exc}); expected a file written by `roundtrip sweep`") from None
+    if "run_id" not in table.column_names or not pa.types.is_integer(table.schema.field("run_id").type):
+        raise ExperimentError(f"{path}: foreign Parquet part (no integer run_id column); expected a file written by `roundtrip sweep`")
+    return table
 
 
 class ResultsStore:
@@ -130,6 +180,8 @@ class ResultsStore:
         self.next_part = 0
         self.manifest: dict[str, Any] = {}
         self._last_flush = 0.0
+        self._lock: int | None = None  # file descriptor of DIR/.lock while this store writes
+        self._session = f"{os.getpid():x}{secrets.token_hex(3)}"  # makes this writer's part names unique
 
     # ------------------------------------------------------------------ opening
 
@@ -140,26 +192,61 @@ class ResultsStore:
         exactly as it was.
         """
         d = self.dir
+        self._check_folder()  # read-only: a foreign folder is refused before the lock file is made
+        self._ensure_writable()
+        self._acquire_lock()
+        try:
+            self._check_folder()  # again, under the lock: another writer may have just finished
+            manifest_path = d / MANIFEST
+            if manifest_path.exists():
+                self.manifest = _read_manifest(manifest_path)
+                self._scan_parts()
+            for kind in ("runs", "series"):
+                (d / kind).mkdir(exist_ok=True)
+                for leftover in (d / kind).glob("*.tmp"):
+                    leftover.unlink()  # a part interrupted mid-write: its runs are not counted as done
+            if not self.manifest:
+                self._create()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def _check_folder(self) -> None:
+        d = self.dir
         if d.exists() and not d.is_dir():
             raise ExperimentError(f"--out {d}: exists and is not a folder; expected a results folder path")
         manifest_path = d / MANIFEST
         if manifest_path.exists():
-            manifest = _read_manifest(manifest_path)
-            self._check_same_experiment(manifest, manifest_path)
-            self._scan_parts()
-            self.manifest = manifest
-        elif d.exists() and any(d.iterdir()):
+            self._check_same_experiment(_read_manifest(manifest_path), manifest_path)
+            for kind in ("runs", "series"):
+                _parts(d, kind)  # a foreign file or a `runs` that is not a folder: refused here
+        elif d.exists() and any(p.name != LOCK for p in d.iterdir()):
             raise ExperimentError(
                 f"--out {d}: folder is not empty and has no {MANIFEST}; expected an empty folder or the results of this experiment"
             )
-        self._ensure_writable()
-        for kind in ("runs", "series"):
-            (d / kind).mkdir(exist_ok=True)
-            for leftover in (d / kind).glob("*.tmp"):
-                leftover.unlink()  # a part interrupted mid-write: its runs are not counted as done
-        if not self.manifest:
-            self._create()
-        return self
+
+    def _acquire_lock(self) -> None:
+        """An exclusive OS lock on DIR/.lock for as long as this store writes; the OS drops it when
+        the process ends, however it ends, so a stale lock cannot outlive its writer."""
+        path = self.dir / LOCK
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 64).decode("ascii", "replace").strip() or "?"
+            os.close(fd)
+            raise ExperimentError(f"--out {self.dir}: another sweep (PID {holder}) is writing there; "
+                                  f"expected one writer per results folder: wait for it or choose another --out") from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._lock = fd
+
+    def close(self) -> None:
+        """Release the folder's lock (the lock file stays: removing it would race a waiting writer)."""
+        if self._lock is not None:
+            fd, self._lock = self._lock, None
+            os.close(fd)
 
     def _ensure_writable(self) -> None:
         try:
@@ -184,7 +271,7 @@ class ResultsStore:
     def _scan_parts(self) -> None:
         top = -1
         for path in _parts(self.dir, "runs"):
-            top = max(top, int(path.stem.split("-")[1]))
+            top = max(top, int(_PART.match(path.name)[1]))
             table = _read_part(path, ["run_id", "status"])
             if "run_id" not in table.column_names or "status" not in table.column_names:
                 raise ExperimentError(f"{path}: damaged Parquet part (no run_id/status columns); expected a file written by `roundtrip sweep`")
@@ -197,7 +284,7 @@ class ResultsStore:
             failed_ids = ids[~ok]
             self.status[failed_ids[self.status[failed_ids] != OK]] = FAILED
         for path in _parts(self.dir, "series"):
-            top = max(top, int(path.stem.split("-")[1]))
+            top = max(top, int(_PART.match(path.name)[1]))
         self.next_part = top + 1
 
     def _create(self) -> None:
@@ -270,10 +357,11 @@ class ResultsStore:
             return
         n = self.next_part
         self.next_part += 1
+        name = f"part-{n:05d}-{self._session}.parquet"  # unique even if a second writer got past the lock
         if series is not None and series.num_rows:
-            self._write_table(series, self.dir / "series" / f"part-{n:05d}.parquet")
+            self._write_table(series, self.dir / "series" / name)
         # the runs part goes last: a run counts as done only once its summary is on disk
-        self._write_table(records_table(records), self.dir / "runs" / f"part-{n:05d}.parquet")
+        self._write_table(records_table(records), self.dir / "runs" / name)
         for r in records:
             code = OK if r["status"] == "ok" else FAILED
             if self.status[r["run_id"]] != OK:
@@ -282,9 +370,15 @@ class ResultsStore:
 
     @staticmethod
     def _write_table(table: pa.Table, path: Path) -> None:
-        tmp = path.with_name(path.name + ".tmp")
-        pq.write_table(table, tmp)
-        os.replace(tmp, path)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".tmp", dir=path.parent)
+        os.fchmod(fd, 0o644)  # mkstemp's 0600 would hide the results from the group
+        try:
+            with os.fdopen(fd, "wb") as f:
+                pq.write_table(table, f)
+            os.replace(tmp, path)  # atomic: readers see the whole part or none of it
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
 
 
 def records_table(records: Iterable[dict[str, Any]]) -> pa.Table:

@@ -125,3 +125,31 @@ def check_invariants(m: Any) -> None:
         drawn = sum(c.powered_fleet_gw() for c in m.clouds if c.utility_name == utility.name and not c.defaulted) * pue
         if drawn > utility.capacity_gw * (1 + REL_TOL) + ABS_TOL:
             raise InvariantViolation(step, utility.name, "capacity", drawn - utility.capacity_gw, "power drawn > capacity")
+
+
+def check_totals(m: Any) -> None:
+    """The cheap end-of-run check, made even when the per-step checks are off (sweeps).
+
+    Every stock is a finite number, every balance sheet balances, money was neither made nor lost
+    and the exchange nets to zero: a run whose books broke somewhere is stopped with the
+    difference instead of being stored as a result.
+    """
+    import math
+
+    step, ledger = m.steps, m.ledger
+    for name, sheet in ledger.sheets.items():
+        for side, accounts in (("asset", sheet.assets), ("liability", sheet.liabilities)):
+            for account, value in accounts.items():
+                if not math.isfinite(value):
+                    raise InvariantViolation(step, name, account, value, f"{side} is not a finite number")
+        assets, liabilities = sheet.total_assets, sheet.total_liabilities
+        if not (math.isfinite(sheet.net_worth) and _close(assets, liabilities + sheet.net_worth)):
+            raise InvariantViolation(step, name, "balance sheet", assets - liabilities - sheet.net_worth,
+                                     "assets != liabilities + net worth at the end of the run")
+    total = ledger.total_money()
+    if not _close(total, ledger.money_total):
+        raise InvariantViolation(step, "(all)", "cash", total - ledger.money_total,
+                                 "money changed other than through the end-market and rest-of-world accounts")
+    exchange = ledger.sheets[EXCHANGE].assets["cash"]
+    if not _close(exchange, 0.0):
+        raise InvariantViolation(step, EXCHANGE, "cash", exchange, "the exchange did not net to zero")

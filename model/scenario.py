@@ -16,7 +16,7 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from model.errors import ScenarioError
 
@@ -28,9 +28,28 @@ def param(default: Any, unit: str, doc: str, **constraints: Any) -> Any:
     return Field(default, description=doc, json_schema_extra={"unit": unit}, **constraints)
 
 
+RESOLUTION = 1e-6  # of any unit (B$, GW, a share): finer than this is float noise to the model, not a scenario
+# the fields whose tiny non-zero values broke the books (found by sweeping every field's extremes)
+_RESOLVED = frozenset({"revenue_share", "compute_gw", "spot_share"})
+
+
 class Section(BaseModel):
     # strict: a TOML string is not a number and true is not 1; finite: inf GW is a typo, not a scenario
     model_config = ConfigDict(extra="forbid", validate_assignment=True, strict=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _resolution(cls, value: Any, info: Any) -> Any:
+        """A number within a millionth of 0 (or of 1, for a share bounded by 1) but not on it is refused
+        where the model divides by it:
+        1e-12 GW or a spot share of 0.999999999999 drives prices and stakes to where float rounding
+        breaks the books, and means nothing a scenario could want to say."""
+        if isinstance(value, float) and info.field_name in _RESOLVED:
+            bounded_by_one = any(getattr(m, "le", None) == 1 for m in cls.model_fields[info.field_name].metadata)
+            if 0 < abs(value) < RESOLUTION or (bounded_by_one and 0 < 1 - value < RESOLUTION):
+                raise ValueError(f"{value!r} is finer than the model's resolution; expected 0, 1 or a number at least "
+                                 f"{RESOLUTION:g} away from them")
+        return value
 
 
 # ----------------------------------------------------------------------------- the world
@@ -46,10 +65,10 @@ class Meta(Section):
 class EndMarket(Section):
     """Businesses and consumers paying the labs for AI services: the only organic revenue."""
 
-    initial_spend: float = param(2.0, "B$/month", "end-market spending on AI services at step 0", ge=0)
+    initial_spend: float = param(2.0, "B$/month", "end-market spending on AI services at step 0", ge=0.01, le=10_000)
     annual_growth: float = param(0.5, "1/year", "mean growth rate of spending while far from the ceiling", ge=-0.9, le=5)
     volatility: float = param(0.15, "1/sqrt(year)", "standard deviation of the yearly log change of demand from its surprises (AR(1) monthly, see growth_persistence)", ge=0, le=2)
-    ceiling: float = param(60.0, "B$/month", "saturation level of end-market spending", gt=0)
+    ceiling: float = param(60.0, "B$/month", "saturation level of end-market spending", ge=0.01, le=100_000)
     growth_persistence: float = param(0.9, "", "AR(1) persistence of monthly growth surprises", ge=0, lt=1)
     spot_share: float = param(0.1, "", "share of end-market spending that rents GPUs directly on the spot market", ge=0, le=1)
     income: float = param(100.0, "B$/month", "income of the businesses and households that buy AI services, at step 0: the budget AI spending comes out of", gt=0, le=1e5)
@@ -65,23 +84,23 @@ class Gpus(Section):
     fire_sale_discount: float = param(0.5, "", "share of economic value lost when a defaulter's GPUs are dumped", ge=0, le=1)
     fire_sale_depth: float = param(1.0, "", "depth of the GPU resale market as a multiple of the installed fleet: dumping q GW "
                                    "moves the spot price by exp(-q / (depth x fleet GW)); 1 = selling 10 % of the fleet moves "
-                                   "prices about 10 % (Cont and Schaanning 2017)", gt=0)
+                                   "prices about 10 % (Cont and Schaanning 2017)", gt=0, le=100)
     fire_sale_impact_persistence: float = param(0.9, "", "monthly persistence of a fire sale's price impact (0.9: half gone "
                                                 "in about 7 months; ASSUMPTION, resale glut absorbed within a year)", ge=0, lt=1)
     fire_sale_buyer_cash_share: float = param(0.5, "", "most of its cash a surviving cloud spends on a defaulter's GPUs", ge=0, le=1)
-    shell_cost_per_gw: float = param(15.0, "B$/GW", "cost of a powered data-centre shell (building, cooling, grid works)", ge=0)
+    shell_cost_per_gw: float = param(15.0, "B$/GW", "cost of a powered data-centre shell (building, cooling, grid works)", ge=0, le=1000)
     build_lead_months: int = param(12, "months", "from signing a compute contract to first delivery (chips and shells)", ge=0, le=60)
     legacy_contract_months: int = param(36, "months", "remaining length of the take-or-pay contracts the starting compute sits "
                                         "on (staggered 0, 6, 12 months shorter by lab)", ge=13, le=240)
-    opex_per_gw_month: float = param(0.12, "B$/GW-month", "cloud operating cost per installed GW, staff and maintenance", ge=0)
+    opex_per_gw_month: float = param(0.12, "B$/GW-month", "cloud operating cost per installed GW, staff and maintenance", ge=0, le=10)
 
 
 class Power(Section):
     lead_time_months: int = param(36, "months", "wait for a connection that needs new generation", ge=0, le=240)
     spare_lead_months: int = param(12, "months", "wait for a connection the grid's spare capacity can serve (substation, lines)", ge=0, le=120)
-    base_price: float = param(70.0, "$/MWh", "power price with ample spare capacity", gt=0)
-    scarcity_exponent: float = param(4.0, "", "how sharply price rises as use nears capacity", ge=0)
-    scarcity_multiplier: float = param(2.0, "", "price multiple added at full use", ge=0)
+    base_price: float = param(70.0, "$/MWh", "power price with ample spare capacity", ge=1, le=10_000)
+    scarcity_exponent: float = param(4.0, "", "how sharply price rises as use nears capacity", ge=0, le=20)
+    scarcity_multiplier: float = param(2.0, "", "price multiple added at full use", ge=0, le=100)
     pue: float = param(1.3, "", "power drawn per GW of IT load (cooling overhead)", ge=1, le=3)
     min_take: float = param(0.85, "", "share of a connection's capacity a cloud pays for even when it draws less (large-load tariffs)", ge=0, le=1)
     fuel_cost_share: float = param(0.6, "", "share of power revenue the utility pays out for fuel and operations", ge=0, le=1)
@@ -97,7 +116,7 @@ class Credit(Section):
     max_ltv: float = param(0.7, "", "loan-to-value covenant on GPU-backed loans", gt=0, le=1)
     loan_term_months: int = param(60, "months", "term of new loans, amortised evenly", ge=1, le=360)
     lending_share: float = param(0.3, "", "share of investors' wealth they are willing to hold in loans", ge=0, le=1)
-    rationing_after_loss: float = param(3.0, "", "how strongly lenders cut new lending per unit of loss rate", ge=0)
+    rationing_after_loss: float = param(3.0, "", "how strongly lenders cut new lending per unit of loss rate", ge=0, le=100)
     bond_term_months: int = param(120, "months", "term of corporate bonds when issued or rolled over, repaid at maturity; starting "
                                   "debt is a ladder whose three tranches mature at 1/6, 1/2 and 5/6 of it (ASSUMPTION: "
                                   "investment-grade issuers ladder 5-10 year bonds)", ge=1, le=1200)
@@ -115,9 +134,9 @@ class Credit(Section):
 
 class Sentiment(Section):
     initial: float = param(0.5, "", "starting sentiment, -1 gloom to +1 euphoria", ge=-1, le=1)
-    return_weight: float = param(2.0, "", "weight of the market's monthly return", ge=0)
-    growth_weight: float = param(1.0, "", "weight of end-market growth above trend", ge=0)
-    default_weight: float = param(0.6, "", "fall in sentiment per default (in atanh units: at neutral sentiment, 0.6 takes it to tanh(-0.6) = -0.54)", ge=0)
+    return_weight: float = param(2.0, "", "weight of the market's monthly return", ge=0, le=100)
+    growth_weight: float = param(1.0, "", "weight of end-market growth above trend", ge=0, le=100)
+    default_weight: float = param(0.6, "", "fall in sentiment per default (in atanh units: at neutral sentiment, 0.6 takes it to tanh(-0.6) = -0.54)", ge=0, le=100)
     persistence: float = param(0.9, "", "monthly persistence of sentiment", ge=0, lt=1)
 
 
@@ -128,18 +147,18 @@ class Investors(Section):
     start with and return to when no strategy has outperformed."""
 
     count: int = param(30, "", "number of investor agents", ge=1, le=10000)
-    wealth: float = param(3000.0, "B$", "investable wealth of all investors together (cash at start)", gt=0)
-    fundamental: float = param(0.4, "", "predisposition to the fundamentalist strategy (valuing firms off revenue and profit): its share at the start and in a calm market", ge=0)
-    trend: float = param(0.3, "", "predisposition to the trend-following strategy (extrapolating recent returns)", ge=0)
-    sentiment: float = param(0.3, "", "predisposition to the sentiment-following strategy (expecting the market's mood)", ge=0)
-    intensity_of_choice: float = param(5.0, "1/(monthly return)", "beta of the logit switching rule: how strongly investors move to the strategy that earned most lately (0: the shares stay at the predispositions)", ge=0)
+    wealth: float = param(3000.0, "B$", "investable wealth of all investors together (cash at start)", ge=1, le=500_000)
+    fundamental: float = param(0.4, "", "predisposition to the fundamentalist strategy (valuing firms off revenue and profit): its share at the start and in a calm market", ge=0, le=1)
+    trend: float = param(0.3, "", "predisposition to the trend-following strategy (extrapolating recent returns)", ge=0, le=1)
+    sentiment: float = param(0.3, "", "predisposition to the sentiment-following strategy (expecting the market's mood)", ge=0, le=1)
+    intensity_of_choice: float = param(5.0, "1/(monthly return)", "beta of the logit switching rule: how strongly investors move to the strategy that earned most lately (0: the shares stay at the predispositions)", ge=0, le=1000)
     memory: float = param(0.7, "", "weight of a strategy's past fitness in today's: U_t = last month's return + memory x U_t-1", ge=0, lt=1)
-    risk_aversion: float = param(4.0, "", "tilt of a portfolio weight per unit of expected yearly return: weight = base weight x (1 + risk_aversion x expected return)", ge=0)
+    risk_aversion: float = param(4.0, "", "tilt of a portfolio weight per unit of expected yearly return: weight = base weight x (1 + risk_aversion x expected return)", ge=0, le=100)
     max_equity_share: float = param(0.95, "", "most of its wealth an investor holds in shares", gt=0, le=1)
     trade_speed: float = param(0.2, "1/month", "share of the gap to target holdings investors close each month", gt=0, le=1)
-    price_impact: float = param(0.4, "", "lambda of the log-linear market maker: log price move per unit of net demand over market value", ge=0)
+    price_impact: float = param(0.4, "", "lambda of the log-linear market maker: log price move per unit of net demand over market value", ge=0, le=10)
     max_price_move: float = param(0.25, "", "largest monthly log move of a share price on order flow (a circuit breaker)", gt=0, le=5)
-    revenue_multiple: float = param(12.0, "", "price-to-sales multiple a neutral fundamentalist pays", gt=0)
+    revenue_multiple: float = param(12.0, "", "price-to-sales multiple a neutral fundamentalist pays", ge=0.1, le=200)
 
 
 class FundingRounds(Section):
@@ -168,22 +187,22 @@ class Outcomes(Section):
 
 
 class Firm(Section):
-    cash: float = param(10.0, "B$", "cash at start", ge=0)
-    debt: float = param(0.0, "B$", "debt at start, held by investors", ge=0)
+    cash: float = param(10.0, "B$", "cash at start", ge=0, le=10_000)
+    debt: float = param(0.0, "B$", "debt at start, held by investors", ge=0, le=10_000)
     debt_rate: float = param(0.07, "1/year", "interest rate on the starting debt", ge=0, le=1)
-    shares: float = param(1.0, "B shares", "shares outstanding", gt=0)
-    share_price: float = param(100.0, "$/share", "share price (or last round's price) at start", gt=0)
-    opex: float = param(0.5, "B$/month", "operating costs other than compute and power, paid to the rest of the world", ge=0)
+    shares: float = param(1.0, "B shares", "shares outstanding", ge=0.001, le=1000)
+    share_price: float = param(100.0, "$/share", "share price (or last round's price) at start", ge=0.01, le=100_000)
+    opex: float = param(0.5, "B$/month", "operating costs other than compute and power, paid to the rest of the world", ge=0, le=1000)
     other_assets: float = param(0.0, "B$", "book value at start of the firm's business outside the modelled chain (its other revenue's source); not traded, not pledged", ge=0, le=1e5)
 
 
 class Lab(Firm):
-    revenue_share: float = param(1.0, "", "weight of this lab in the end market at start (normalised over labs)", ge=0)
-    compute_gw: float = param(1.0, "GW", "compute in use at start, on contracts with clouds", ge=0)
+    revenue_share: float = param(1.0, "", "weight of this lab in the end market at start (normalised over labs)", ge=0, le=100)
+    compute_gw: float = param(1.0, "GW", "compute in use at start, on contracts with clouds", ge=0, le=1000)
     ambition: float = param(2.0, "", "compute spending the lab plans per unit of projected revenue", ge=0, le=20)
     horizon_months: int = param(24, "months", "how far ahead the lab plans compute", ge=1, le=120)
     runway_months: int = param(12, "months", "cash runway below which the lab raises money", ge=1, le=120)
-    max_revenue_per_gw_month: float = param(1.5, "B$/GW-month", "most AI-services revenue one GW can serve", gt=0)
+    max_revenue_per_gw_month: float = param(1.5, "B$/GW-month", "most AI-services revenue one GW can serve", ge=0.05, le=100)
     opex_share: float = param(0.35, "", "operating costs (staff, sales) as a share of revenue, beyond compute", ge=0, le=5)
     contract_months: int = param(60, "months", "length of the take-or-pay contracts the lab signs during the run (Oracle-OpenAI: 5 years)", ge=1, le=240)
     burn_lookahead_months: int = param(3, "months", "contracts starting within this many months count in the burn the lab funds now", ge=0, le=60)
@@ -191,17 +210,17 @@ class Lab(Firm):
 
 
 class Vendor(Firm):
-    annual_revenue: float = param(100.0, "B$/year", "reported revenue over the year before start; the run's opening history is modelled instead (outside sales plus the modelled clouds' own purchases) and is checked against this figure", ge=0)
+    annual_revenue: float = param(100.0, "B$/year", "reported revenue over the year before start; the run's opening history is modelled instead (outside sales plus the modelled clouds' own purchases) and is checked against this figure", ge=0, le=100_000)
     gross_margin: float = param(0.7, "", "gross margin on chips", ge=0, lt=1)
-    price_per_gw: float = param(35.0, "B$/GW", "price of a GW of accelerators", gt=0)
-    capacity_gw_month: float = param(1.0, "GW/month", "production capacity at start", gt=0)
+    price_per_gw: float = param(35.0, "B$/GW", "price of a GW of accelerators", ge=0.1, le=1000)
+    capacity_gw_month: float = param(1.0, "GW/month", "production capacity at start", ge=0.001, le=100)
     capacity_growth: float = param(0.4, "1/year", "highest yearly growth of production capacity", ge=0, le=5)
     financing_share: float = param(0.3, "", "circular exposure (equity, loans, backstops in customers) the vendor accepts, as a share of trailing-12-month revenue", ge=0, le=5)
     financing_cash_floor_months: float = param(6.0, "months of opex", "cash the vendor keeps before it finances customers (vendor loans, equity per GW, round participation)", ge=0, le=60)
     vendor_loan_share: float = param(0.2, "", "share of a cloud's chip purchase the vendor offers to lend", ge=0, le=1)
     vendor_loan_rate: float = param(0.095, "1/year", "rate on vendor loans (OEM financing)", ge=0, le=1)
     vendor_loan_months: int = param(48, "months", "term of vendor loans made at a purchase, amortised evenly (GPU economic life, about 4 years)", ge=1, le=360)
-    outside_capex: float = param(0.0, "B$/year", "capital spending at start by the vendor's buyers outside the modelled chain (the rest of the industry)", ge=0)
+    outside_capex: float = param(0.0, "B$/year", "capital spending at start by the vendor's buyers outside the modelled chain (the rest of the industry)", ge=0, le=100_000)
     outside_capex_share: float = param(0.0, "", "share of that outside capital spending the vendor sells", ge=0, le=1)
     outside_growth: float = param(0.0, "1/year", "trend growth of outside capital spending", ge=-0.9, le=5)
     outside_sentiment_elasticity: float = param(0.0, "", "proportional change of outside spending per unit of investor sentiment away from its initial level (financed by the same capital markets)", ge=0, le=5)
@@ -210,23 +229,23 @@ class Vendor(Firm):
 
 
 class Cloud(Firm):
-    fleet_gw: float = param(1.0, "GW", "installed GPUs at start", ge=0)
-    fleet_age_months: float = param(12.0, "months", "average age of the starting fleet", ge=0)
-    powered_gw: float = param(1.2, "GW", "grid connection at start (IT load it can power)", ge=0)
-    other_revenue: float = param(0.0, "B$/month", "revenue from business outside AI compute, paid by the end market", ge=0)
+    fleet_gw: float = param(1.0, "GW", "installed GPUs at start", ge=0, le=1000)
+    fleet_age_months: float = param(12.0, "months", "average age of the starting fleet", ge=0, le=240)
+    powered_gw: float = param(1.2, "GW", "grid connection at start (IT load it can power)", ge=0, le=1000)
+    other_revenue: float = param(0.0, "B$/month", "revenue from business outside AI compute, paid by the end market", ge=0, le=1000)
     investment_grade: bool = param(False, "", "investment-grade credit (hyperscalers) or not (neoclouds)")
     vendor_mix: dict[str, float] = param({}, "", "share of chip purchases by vendor name; empty = equal split")
     utility: str = param("", "", "name of the utility that powers it; empty = the first one")
-    max_backlog_ratio: float = param(5.0, "", "most GW under contract ahead the cloud signs, per GW in its fleet", gt=0)
+    max_backlog_ratio: float = param(5.0, "", "most GW under contract ahead the cloud signs, per GW in its fleet", gt=0, le=100)
     spot_buffer: float = param(0.05, "", "idle capacity the cloud keeps for the spot market, as a share of contracts", ge=0, le=1)
     order_cash_buffer_months: float = param(3.0, "months of fixed costs", "cash the cloud keeps when it pays for chips from its own cash", ge=0, le=60)
     loan_cash_buffer_months: float = param(6.0, "months of fixed costs", "cash the cloud borrows to hold on top of what it builds", ge=0, le=60)
 
 
 class Utility(Firm):
-    capacity_gw: float = param(20.0, "GW", "generation capacity available to data centres", gt=0)
-    capacity_growth_gw_year: float = param(2.0, "GW/year", "capacity added per year when the queue asks for it", ge=0)
-    build_cost_per_gw: float = param(2.0, "B$/GW", "cost of new generation per GW", ge=0)
+    capacity_gw: float = param(20.0, "GW", "generation capacity available to data centres", ge=0.01, le=10_000)
+    capacity_growth_gw_year: float = param(2.0, "GW/year", "capacity added per year when the queue asks for it", ge=0, le=1000)
+    build_cost_per_gw: float = param(2.0, "B$/GW", "cost of new generation per GW", ge=0, le=100)
 
 
 # ----------------------------------------------------------------------------- deals
@@ -240,46 +259,46 @@ class TakeOrPay(DealBase):
     type: Literal["take_or_pay"]
     lab: str
     cloud: str
-    gw: float = param(1.0, "GW", "contracted compute", gt=0)
-    price_per_gw_month: float = param(1.0, "B$/GW-month", "price of a GW-month of compute", gt=0)
-    start_step: int = param(0, "month", "first month of delivery", ge=0)
-    months: int = param(60, "months", "contract length", ge=1)
-    ramp_months: int = param(0, "months", "months over which delivery rises linearly to the full GW (0 = all at once)", ge=0)
+    gw: float = param(1.0, "GW", "contracted compute", gt=0, le=1000)
+    price_per_gw_month: float = param(1.0, "B$/GW-month", "price of a GW-month of compute", gt=0, le=100)
+    start_step: int = param(0, "month", "first month of delivery", ge=0, le=1200)
+    months: int = param(60, "months", "contract length", ge=1, le=1200)
+    ramp_months: int = param(0, "months", "months over which delivery rises linearly to the full GW (0 = all at once)", ge=0, le=1200)
 
 
 class EquityForDeployment(DealBase):
     type: Literal["equity_for_deployment"]
     vendor: str
     lab: str
-    per_gw: float = param(10.0, "B$/GW", "equity invested per GW the lab deploys", ge=0)
-    cap: float = param(100.0, "B$", "total investment cap", ge=0)
+    per_gw: float = param(10.0, "B$/GW", "equity invested per GW the lab deploys", ge=0, le=1000)
+    cap: float = param(100.0, "B$", "total investment cap", ge=0, le=10_000)
 
 
 class Warrants(DealBase):
     type: Literal["warrants"]
     vendor: str
     lab: str
-    shares: float = param(0.16, "B shares", "vendor shares granted in all", gt=0)
-    gw: float = param(6.0, "GW", "GW of the vendor's chips bought for full vesting", gt=0)
+    shares: float = param(0.16, "B shares", "vendor shares granted in all", gt=0, le=100)
+    gw: float = param(6.0, "GW", "GW of the vendor's chips bought for full vesting", gt=0, le=1000)
 
 
 class VendorLoanDeal(DealBase):
     type: Literal["vendor_loan"]
     vendor: str
     borrower: str
-    amount: float = param(1.0, "B$", "drawn amount at start", gt=0)
+    amount: float = param(1.0, "B$", "drawn amount at start", gt=0, le=10_000)
     rate: float = param(0.095, "1/year", "interest rate", ge=0, le=1)
-    months: int = param(60, "months", "term, amortised evenly", ge=1)
+    months: int = param(60, "months", "term, amortised evenly", ge=1, le=360)
 
 
 class CapacityBackstop(DealBase):
     type: Literal["capacity_backstop"]
     vendor: str
     cloud: str
-    cap: float = param(6.3, "B$", "most the vendor pays in all", gt=0)
-    price_per_gw_month: float = param(1.0, "B$/GW-month", "what the vendor pays per idle GW-month", gt=0)
-    start_step: int = param(0, "month", "first month of the backstop", ge=0)
-    end_step: int = param(76, "month", "last month of the backstop", ge=0)
+    cap: float = param(6.3, "B$", "most the vendor pays in all", gt=0, le=10_000)
+    price_per_gw_month: float = param(1.0, "B$/GW-month", "what the vendor pays per idle GW-month", gt=0, le=100)
+    start_step: int = param(0, "month", "first month of the backstop", ge=0, le=1200)
+    end_step: int = param(76, "month", "last month of the backstop", ge=0, le=1200)
 
 
 class RoundParticipation(DealBase):
@@ -289,13 +308,13 @@ class RoundParticipation(DealBase):
     vendor: str
     lab: str
     share: float = param(0.3, "", "share of each round the vendor buys", gt=0, le=1)
-    per_round_cap: float = param(10.0, "B$", "most the vendor puts into one round", gt=0)
-    cap: float = param(30.0, "B$", "most the vendor puts in over all rounds", gt=0)
+    per_round_cap: float = param(10.0, "B$", "most the vendor puts into one round", gt=0, le=10_000)
+    cap: float = param(30.0, "B$", "most the vendor puts in over all rounds", gt=0, le=10_000)
     min_sentiment: float = param(-1.0, "", "the vendor joins only rounds raised at sentiment at or above this", ge=-1, le=1)
-    max_valuation: float = param(1e6, "B$", "the vendor joins only rounds priced at or below this pre-money valuation", gt=0)
+    max_valuation: float = param(1e6, "B$", "the vendor joins only rounds priced at or below this pre-money valuation", gt=0, le=1e6)
     distressed: bool = param(False, "", "whether the vendor joins rounds a lab raises to pay what is due (distressed rounds)")
-    start_step: int = param(0, "month", "first month of the commitment", ge=0)
-    end_step: int = param(1200, "month", "last month of the commitment", ge=0)
+    start_step: int = param(0, "month", "first month of the commitment", ge=0, le=1200)
+    end_step: int = param(1200, "month", "last month of the commitment", ge=0, le=1200)
 
 
 class Guarantee(DealBase):
@@ -305,10 +324,10 @@ class Guarantee(DealBase):
     type: Literal["guarantee"]
     vendor: str
     borrower: str
-    amount: float = param(1.0, "B$", "the guaranteed loan from investors, drawn at start", gt=0)
-    cap: float = param(1.0, "B$", "most the vendor pays under the guarantee", gt=0)
+    amount: float = param(1.0, "B$", "the guaranteed loan from investors, drawn at start", gt=0, le=10_000)
+    cap: float = param(1.0, "B$", "most the vendor pays under the guarantee", gt=0, le=10_000)
     rate: float = param(0.1, "1/year", "interest rate of the guaranteed loan", ge=0, le=1)
-    months: int = param(60, "months", "term of the guaranteed loan, amortised evenly", ge=1)
+    months: int = param(60, "months", "term of the guaranteed loan, amortised evenly", ge=1, le=360)
 
 
 class FinancingCommitment(DealBase):
@@ -318,10 +337,10 @@ class FinancingCommitment(DealBase):
     type: Literal["financing_commitment"]
     vendor: str
     borrower: str
-    committed: float = param(1.0, "B$", "the line's size", gt=0)
-    drawn: float = param(0.0, "B$", "drawn at start (a vendor loan on the line's terms)", ge=0)
+    committed: float = param(1.0, "B$", "the line's size", gt=0, le=10_000)
+    drawn: float = param(0.0, "B$", "drawn at start (a vendor loan on the line's terms)", ge=0, le=10_000)
     rate: float = param(0.1, "1/year", "interest rate on draws", ge=0, le=1)
-    months: int = param(60, "months", "term of each draw, amortised evenly", ge=1)
+    months: int = param(60, "months", "term of each draw, amortised evenly", ge=1, le=360)
 
 
 class EquityStake(DealBase):
@@ -341,10 +360,26 @@ Deal = Annotated[
 class Shock(Section):
     """A scheduled event: the end market stalls, a lab misses a payment, a grid connection slips."""
 
-    step: int = param(12, "month", "when the shock fires", ge=0)
+    step: int = param(12, "month", "when the shock fires", ge=0, le=1200)
     kind: Literal["end_market_stall", "missed_payment", "grid_delay", "export_ban"]
     target: str = param("", "", "agent hit (lab, cloud, utility or vendor); empty = the whole market")
-    size: float = param(1.0, "", "stall: new growth rate per year; grid_delay: extra months; export_ban: share of vendor capacity lost", ge=-1)
+    size: float = param(1.0, "", "stall: new growth rate per year; grid_delay: extra months; export_ban: share of vendor capacity lost", ge=-0.9, le=240)
+
+    @model_validator(mode="after")
+    def _size_for_kind(self) -> "Shock":
+        low, high, what = _SHOCK_SIZES[self.kind]
+        if not low <= self.size <= high:
+            raise ValueError(f"size: for a {self.kind} shock it is {what}; expected {low:g}..{high:g}, got {self.size!r}")
+        return self
+
+
+# what `size` means for each kind of shock, and the range the model handles
+_SHOCK_SIZES: dict[str, tuple[float, float, str]] = {
+    "end_market_stall": (-0.9, 5.0, "the new annual growth rate (as end_market.annual_growth)"),
+    "missed_payment": (-0.9, 240.0, "not used"),
+    "grid_delay": (-0.9, 240.0, "extra months of waiting (below 1: no delay)"),
+    "export_ban": (-0.9, 1.0, "the share of vendor capacity lost (below 0: none)"),
+}
 
 
 # ----------------------------------------------------------------------------- the scenario
@@ -481,7 +516,7 @@ def _describe(error: dict[str, Any], data: Any) -> str:
         return f"{key}: unknown key{_suggest(clean[-1], parent) if parent else ''}"
     msg = error["msg"]
     if error["type"] == "value_error":
-        return msg.removeprefix("Value error, ")
+        return (f"{key}: " if clean else "") + msg.removeprefix("Value error, ")
     got = error.get("input")
     got_text = "" if isinstance(got, (dict, list)) else f", got {got!r}"
     return f"{key}: expected {msg[0].lower() + msg[1:]}{got_text}"
@@ -560,6 +595,10 @@ def load_scenario(name_or_path: str | Path = "baseline", overrides: dict[str, An
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{path}: malformed TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"{path}: not a text file (byte {exc.start} is not UTF-8); expected a scenario TOML file") from None
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot read ({exc.strerror or exc}); expected a readable scenario TOML file") from None
     scenario = validate_scenario(data, str(path))
     if overrides:
         scenario = scenario.with_overrides(overrides, source=f"{path} --set")

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from model.economy import RoundtripModel
+from model.invariants import check_totals
 from model.outcomes import classify
 from model.scenario import Scenario
 
@@ -36,6 +37,7 @@ def simulate(scenario: Scenario, seed: Any = 0, steps: int | None = None, keep_s
     horizon = steps if steps is not None else scenario.meta.steps
     for _ in range(horizon):
         model.step()
+    check_totals(model)  # even with the per-step checks off: broken books are never a result
     series = model.datacollector.get_model_vars_dataframe()
     series.index.name = "step"
     summary = summarize_run(model, series)

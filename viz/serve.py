@@ -2,10 +2,17 @@
 
 Used by `roundtrip viz` (in the foreground) and by the browser tests (in the background, on a
 free loopback port, stopped with its whole process group afterwards).
+
+The server is locked down (`lock_down`, run inside it by viz/served_app.py): `/resourcez`
+(thread and websocket internals) is gone, and the CDN proxy serves only the packages the page
+needs (`viz.assets.PACKAGES`) from the local cache; it never fetches at request time, so nobody
+who can reach the server can make it download an npm package into the cache.
 """
 
 from __future__ import annotations
 
+import errno
+import ipaddress
 import os
 import signal
 import socket
@@ -19,7 +26,7 @@ from typing import IO
 
 from viz import assets
 
-APP = Path(__file__).resolve().parent / "app.py"
+APP = Path(__file__).resolve().parent / "served_app.py"  # viz/app.py's page behind lock_down()
 SCENARIO_ENV = "ROUNDTRIP_VIZ_SCENARIO"  # the scenario the page opens with
 
 
@@ -27,6 +34,67 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return sock.getsockname()[1]
+
+
+def check_listen(host: str, port: int) -> list[str]:
+    """Refuse (VizError) a host that does not resolve or a port already taken; return the addresses.
+
+    Checked before "serving..." is printed, so the user gets one line instead of uvicorn's exit 3.
+    """
+    from model.errors import UserError
+
+    addresses = []
+    for family, kind, proto, _, address in _resolve(host, port):
+        with socket.socket(family, kind, proto) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+            try:
+                sock.bind(address)
+            except OSError as exc:
+                if exc.errno == errno.EADDRINUSE:
+                    raise UserError(f"--port {port}: already in use on {host}; expected a free port (or --port 0 for any)") from None
+                raise UserError(f"--host {host} --port {port}: cannot listen there ({exc.strerror or exc})") from None
+        addresses.append(address[0])
+    return addresses
+
+
+def _resolve(host: str, port: int) -> list[tuple]:
+    from model.errors import UserError
+
+    try:
+        return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise UserError(f"--host {host}: cannot resolve ({exc}); expected an interface name or address such as 127.0.0.1") from None
+
+
+def is_loopback(host: str) -> bool:
+    """Whether every address `host` stands for is this machine's loopback (a bad host: VizError)."""
+    return all(ipaddress.ip_address(info[4][0].split("%")[0]).is_loopback for info in _resolve(host, 0))
+
+
+def lock_down() -> None:
+    """Inside the server: drop /resourcez and make the CDN proxy serve the local cache only.
+
+    Solara has no setting for either (its /resourcez only redacts labels in production, and its
+    proxy fetches any `/_solara/cdn/<package>` missing from the cache), so the routes are
+    edited after solara built them and before the first request (the app module, which calls
+    this, is imported at server start-up). Idempotent.
+    """
+    from solara.server import starlette as server
+    from starlette.routing import Mount, Route
+    from starlette.staticfiles import StaticFiles
+
+    class LocalCdn(server.StaticCdn):
+        def lookup_path(self, path: str):
+            if not any(path.startswith(spec + "/") for spec in assets.PACKAGES):
+                return "", None  # not a package the page needs: 404, never a fetch
+            return StaticFiles.lookup_path(self, path)
+
+    routes = server.app.router.routes
+    routes[:] = [r for r in routes if not (isinstance(r, Route) and r.path == "/resourcez")]
+    for route in routes:
+        if isinstance(route, Mount) and route.path == "/_solara/cdn" and not isinstance(route.app, LocalCdn):
+            cdn = LocalCdn(directory=str(assets.cache_dir()))
+            route.app = route._base_app = cdn
 
 
 def solara_command(app: Path | str = APP, host: str = "127.0.0.1", port: int = 8765) -> list[str]:

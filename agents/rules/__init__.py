@@ -15,6 +15,7 @@ A slot left out of `[rules]` uses the rule registered with `default=True`.
 from __future__ import annotations
 
 import importlib
+import inspect
 import os
 import sys
 from typing import Callable
@@ -79,10 +80,36 @@ def resolve(slot: str, choice: str | None = None) -> Rule:
             raise ScenarioError(f"rules.{slot}: cannot import {name!r} ({exc})") from None
         if not callable(fn):
             raise ScenarioError(f"rules.{slot}: {name!r} is not a function")
+        _check_signature(slot, name, fn)
         return fn
     raise ScenarioError(
         f"rules.{slot}: unknown rule {name!r}; expected one of {sorted(_REGISTRY[slot])} or a dotted path module.function"
     )
+
+
+def _check_signature(slot: str, name: str, fn: Rule) -> None:
+    """A rule from a dotted path must take what the slot's default rule takes, by position or by
+    name (agents call some slots one way, some the other): `os.system` is no compute target."""
+    default = _REGISTRY[slot][_DEFAULTS[slot]]
+    want = inspect.signature(default)
+    params = [p.name for p in want.parameters.values() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    expected = f"expected a function taking {want} like the default rule {_DEFAULTS[slot]!r}"
+    if inspect.isbuiltin(fn) or inspect.isclass(fn):  # print, os.system, math.hypot: not a decision rule
+        raise ScenarioError(f"rules.{slot}: {name!r} is a built-in, not a rule; {expected}")
+    try:
+        got = inspect.signature(fn)
+    except (TypeError, ValueError):
+        raise ScenarioError(f"rules.{slot}: {name!r} has no readable signature; {expected}") from None
+    positional = [p for p in want.parameters.values() if p.kind is p.POSITIONAL_OR_KEYWORD]
+    calls = (lambda: got.bind(*range(len(positional)), **{p: 0 for p in params if p not in {q.name for q in positional}}),
+             lambda: got.bind(**{p: 0 for p in params}))
+    for call in calls:
+        try:
+            call()
+            return
+        except TypeError:
+            continue
+    raise ScenarioError(f"rules.{slot}: {name!r} takes {got}; {expected}")
 
 
 def validate_rule_choices(choices: dict[str, str]) -> None:

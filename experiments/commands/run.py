@@ -32,10 +32,13 @@ def register(subparsers) -> None:
 def main(args) -> int:
     from model.simulate import simulate
 
+    if not 0 <= args.seed < 2**63:
+        raise UserError(f"--seed {args.seed}: expected an integer from 0 to 2**63 - 1")
     overrides = dict(parse_assignment(text) for text in args.overrides)
     scenario = load_scenario(args.scenario, overrides)
-    if args.steps is not None and args.steps < 1:
-        raise UserError(f"--steps: expected a positive number of months, got {args.steps}")
+    if args.steps is not None:
+        # the same cap as the scenario's meta.steps: --steps is that field given on the command line
+        scenario.with_overrides({"meta.steps": args.steps}, source="--steps")
     result = simulate(scenario, seed=args.seed, steps=args.steps, keep_series=True,
                       check_invariants=False if args.no_checks else None)
     paths = _write_outputs(result, scenario.meta.name, args.out)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from model.errors import UserError
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("summarize", help="print the per-point outcome table of a results folder",
@@ -34,6 +36,9 @@ def main(args: argparse.Namespace) -> int:
     for message, count in failure_summary(args.directory):
         print(f"failed: {count} x {message}")
     if args.csv:
-        table.to_csv(args.csv, index=False)
+        try:
+            table.to_csv(args.csv, index=False)
+        except OSError as exc:
+            raise UserError(f"--csv {args.csv}: cannot write ({exc.strerror or exc}); expected a writable file path") from None
         print(f"table written to {args.csv}")
     return 0

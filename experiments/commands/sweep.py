@@ -40,7 +40,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     screen.add_argument("--replications", type=int, default=None, metavar="N", help="seeds per point (default 1)")
     screen.add_argument("--vary", action="append", default=[], metavar="PATH", help="also vary this (calibrated) number")
     screen.add_argument("--fix", action="append", default=[], metavar="PATH", help="hold this assumption at its value")
+    p.add_argument("--max-runs", type=int, default=None, metavar="N",
+                   help="refuse a design of more runs than this (default: 10,000,000)")
     p.set_defaults(func=main)
+
+
+def results_folder(out: str | None, name: str) -> Path:
+    """`--out`, or results/NAME; never the working folder or a folder above it (they hold more than results)."""
+    folder = Path(out) if out else Path("results") / name
+    resolved, here = folder.resolve(), Path.cwd().resolve()
+    if not out and not resolved.is_relative_to((Path("results")).resolve()):
+        raise ExperimentError(f"experiment.name {name!r}: results/{name} is outside results/; expected a folder name")
+    if resolved == here or resolved in here.parents:
+        raise ExperimentError(f"--out {out}: that is the working folder or one above it ({resolved}); "
+                              f"expected a folder of its own for the results")
+    return folder
 
 
 def main(args: argparse.Namespace) -> int:
@@ -51,6 +65,8 @@ def main(args: argparse.Namespace) -> int:
         raise ExperimentError(f"--workers {args.workers}: expected a positive number of worker processes")
     if args.chunk_size is not None and args.chunk_size < 1:
         raise ExperimentError(f"--chunk-size {args.chunk_size}: expected a positive number of runs per task")
+    if args.max_runs is not None and args.max_runs < 1:
+        raise ExperimentError(f"--max-runs {args.max_runs}: expected a positive number of runs")
     screen_dir = None
     if args.screen is not None:
         experiment, screen_dir = _screen_experiment(args)
@@ -60,8 +76,8 @@ def main(args: argparse.Namespace) -> int:
                 raise ExperimentError(f"--{flag.replace('relative_', '')}: only with --screen SCENARIO")
         if args.vary or args.fix:
             raise ExperimentError("--vary/--fix: only with --screen SCENARIO")
-        experiment = load_experiment(args.experiment)
-    out = Path(args.out) if args.out else Path("results") / experiment.name
+        experiment = load_experiment(args.experiment, **({"max_runs": args.max_runs} if args.max_runs else {}))
+    out = results_folder(args.out, experiment.name)
     report = run_experiment(
         experiment, out, workers=args.workers, scheduler=args.scheduler, chunk_size=args.chunk_size,
         retry_failed=args.retry_failed, progress=not args.no_progress and sys.stderr.isatty() or bool(os.environ.get("ROUNDTRIP_PROGRESS")),

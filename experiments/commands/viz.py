@@ -43,6 +43,10 @@ def run(args: argparse.Namespace) -> int:
             assets.fetch()
         except RuntimeError as exc:
             raise VizError(f"Solara's front-end assets are missing in {assets.cache_dir()} and could not be fetched: {exc}") from None
+    if not serve.is_loopback(args.host):  # a host that does not resolve: one line, before "serving"
+        print(f"roundtrip viz: warning: --host {args.host} listens beyond this machine; anyone who can reach it "
+              f"can use the page (there is no login)", file=sys.stderr, flush=True)
+    serve.check_listen(args.host, args.port)  # a taken port: one line, before "serving"
     port = args.port or serve.free_port(args.host)
     command = serve.solara_command(serve.APP, args.host, port)
     print(f"roundtrip viz: serving {scenario} on http://{args.host}:{port}/ (Ctrl-C to stop)", file=sys.stderr, flush=True)

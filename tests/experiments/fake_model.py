@@ -1,11 +1,13 @@
 """A stand-in simulator with the shape of `model.simulate.simulate`, for runner tests.
 
 It is cheap and deterministic in its seed, and it raises when asked to: a vendor
-`financing_share` of exactly 0.5 makes the run fail (a 'run that raises').
+`financing_share` of exactly 0.5 makes the run fail (a 'run that raises'). The scenario's
+description can slow runs down or hold them until a file disappears (see `simulate`).
 """
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -27,8 +29,15 @@ def simulate(scenario, seed=None, steps=None, keep_series=False, work_s: float =
         raise RuntimeError("fake model refuses financing_share = 0.5")
     growth = scenario.end_market.annual_growth
     steps = steps or scenario.meta.steps
-    if scenario.meta.description.startswith("work_s="):  # busy time per run, for kill/interrupt tests
-        work_s = float(scenario.meta.description.split("=", 1)[1])
+    # the description carries test knobs, `work_s=0.05;hold=/tmp/x`: busy time per run, and a file
+    # whose existence holds every run of a financing share above 0.6 (a sweep that is surely still
+    # running when the test signals it, whatever the machine's load)
+    knobs = dict(item.split("=", 1) for item in scenario.meta.description.split(";") if "=" in item)
+    work_s = float(knobs.get("work_s", work_s))
+    if "hold" in knobs and share > 0.6:
+        deadline = time.monotonic() + 120
+        while os.path.exists(knobs["hold"]) and time.monotonic() < deadline:
+            time.sleep(0.01)
     if work_s:
         end = time.perf_counter() + work_s
         while time.perf_counter() < end:

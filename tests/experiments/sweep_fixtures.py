@@ -49,9 +49,13 @@ series_replications = 1
 
 
 def write_experiment(folder: Path, name: str = "tiny", replications: int = 3, shares: str = "[0.1, 0.7]",
-                     levels: int = 2, simulator: str = "fake_model:simulate", work_s: float = 0.0) -> Path:
+                     levels: int = 2, simulator: str = "fake_model:simulate", work_s: float = 0.0,
+                     hold: Path | None = None) -> Path:
+    """`hold`: while this file exists, runs with a financing share above 0.6 wait (fake_model only)."""
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "scen.toml").write_text(SCENARIO.format(description=f"work_s={work_s}" if work_s else ""))
+    knobs = [f"work_s={work_s}"] if work_s else []
+    knobs += [f"hold={hold}"] if hold else []
+    (folder / "scen.toml").write_text(SCENARIO.format(description=";".join(knobs)))
     path = folder / f"{name}.toml"
     path.write_text(EXPERIMENT.format(name=name, replications=replications, shares=shares, levels=levels, simulator=simulator))
     return path

@@ -112,18 +112,37 @@ def test_sweep_then_summarize_prints_where_things_went(tmp_path, capsys):
 
 
 def test_ctrl_c_stops_cleanly_and_the_same_command_resumes(tmp_path):
-    path = write_experiment(tmp_path, shares="[0.1, 0.3, 0.7]", levels=3, replications=6, work_s=0.05)  # 54 runs, ~1.4 s on 2 workers
+    # Conditions, not timing: the runs of the 0.7 share (36-53) wait while `hold` exists, so
+    # Ctrl-C surely lands mid-sweep; `hold` goes only once the sweep has said it is finishing
+    # the running chunks, so those finish too, however loaded the machine is.
+    hold = tmp_path / "hold"
+    hold.write_text("")
+    path = write_experiment(tmp_path, shares="[0.1, 0.3, 0.7]", levels=3, replications=6, hold=hold)  # 54 runs
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "experiments.cli", "sweep", str(path), "--out", str(out), "--workers", "2", "--chunk-size", "2"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=subprocess_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True)
-    deadline = time.monotonic() + 30
-    while len(list((out / "runs").glob("part-*.parquet"))) < 3:
-        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
-        time.sleep(0.02)
-    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole process group
-    stdout, stderr = proc.communicate(timeout=30)
-    assert proc.returncode == 130, stderr
+    env = {**subprocess_env(), "ROUNDTRIP_PROGRESS": "1"}  # the bar says when Ctrl-C has been taken
+    stdout_path, stderr_path = tmp_path / "stdout", tmp_path / "stderr"
+    with open(stdout_path, "w") as stdout_file, open(stderr_path, "w") as stderr_file:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=stdout_file, stderr=stderr_file, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while len(list((out / "runs").glob("part-*.parquet"))) < 3:
+            assert proc.poll() is None and time.monotonic() < deadline, stderr_path.read_text()
+            time.sleep(0.02)
+        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole process group
+        deadline = time.monotonic() + 30
+        while "finishing the running chunks" not in stdout_path.read_text():
+            assert proc.poll() is None and time.monotonic() < deadline, stderr_path.read_text()
+            time.sleep(0.02)
+        hold.unlink()
+        proc.wait(timeout=60)
+    finally:
+        hold.unlink(missing_ok=True)
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+    stdout = stdout_path.read_text()
+    assert proc.returncode == 130, stderr_path.read_text()
     assert "run the same command again to resume" in stdout
     first = set(load_results(out)["run_id"])
     assert 6 <= len(first) < 54

@@ -84,7 +84,7 @@ def test_volatility_is_the_yearly_standard_deviation_of_demand_whatever_the_pers
 
     from model.end_market import EndMarket
 
-    config = load_scenario("baseline", {"end_market.ceiling": 1e6, "end_market.annual_growth": 0.0,
+    config = load_scenario("baseline", {"end_market.ceiling": 1e5, "end_market.annual_growth": 0.0,
                                         "end_market.growth_persistence": rho, "end_market.volatility": 0.2}).end_market
     rng = np.random.default_rng(0)
     changes = []
