@@ -508,15 +508,19 @@ def _loan_by_account(model: Any) -> dict[tuple[str, str], Any]:
 def _account_label(model: Any, owner: str, account: str, loans: dict[tuple[str, str], Any]) -> str:
     loan = loans.get((owner, account))
     if loan is None:
+        if account.startswith("shares:"):
+            return f"shares in {account.split(':', 1)[1]}"
         return account.replace("_", " ")
     kinds = {a.name: a.kind for a in model.agents if hasattr(a, "name")}
 
     def who(name: str) -> str:
         return "investors" if kinds.get(name) == "investor" else name
 
+    kind = loan.kind.replace("_", " ")
+    kind = kind if kind.endswith("loan") else f"{kind} loan"  # "vendor loan", "gpu backed loan"
     if loan.issuer == owner:
-        return f"{loan.kind.replace('_', ' ')} loan from {who(loan.holder)} at {100 * loan.rate:.1f} %/year"
-    return f"{loan.kind.replace('_', ' ')} loan to {who(loan.issuer)} at {100 * loan.rate:.1f} %/year"
+        return f"{kind} from {who(loan.holder)} at {100 * loan.rate:.1f} %/year"
+    return f"{kind} to {who(loan.issuer)} at {100 * loan.rate:.1f} %/year"
 
 
 def balance_sheet_lines(model: Any, name: str) -> dict[str, Any]:
