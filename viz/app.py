@@ -149,7 +149,7 @@ class LiveModel(RoundtripModel):
 
     With `twin=True` (or after `start_twin`) it carries its counterfactual twin: the same
     scenario, sliders and seed without vendor money (`model.counterfactuals.without_vendor_money`),
-    stepped in lockstep. Common random numbers give the twin the same demand path. Shocks fired
+    stepped in lockstep. Common random numbers give the twin the same random draws of demand. Shocks fired
     from the page go through `fire_shock`, which hits both arms in the same month; a twin started
     mid-run is caught up with the page's shocks replayed at their months.
     """
