@@ -33,31 +33,32 @@ def _require_browser_stack() -> None:
 
 
 @pytest.fixture(scope="session")
-def browser():
-    _require_browser_stack()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS, headless=True)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-@pytest.fixture(scope="session")
-def static_browser():
-    """Debian's chromium alone, for static pages such as a results folder's report.html (no Solara assets needed)."""
+def chromium():
+    """Debian's chromium, launched once for the session: playwright's sync API allows one running
+    instance per process, so every browser fixture shares this one."""
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} not found: install Debian's chromium (bash scripts/setup.sh)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS, headless=True)
+        launched = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS, headless=True)
         try:
-            yield chromium
+            yield launched
         finally:
-            chromium.close()
+            launched.close()
+
+
+@pytest.fixture(scope="session")
+def browser(chromium):
+    """Chromium for the live page: the Solara assets must be in the cache too."""
+    _require_browser_stack()
+    return chromium
+
+
+@pytest.fixture(scope="session")
+def static_browser(chromium):
+    """Debian's chromium alone, for static pages such as a results folder's report.html (no Solara assets needed)."""
+    return chromium
 
 
 @pytest.fixture(scope="session")
