@@ -25,6 +25,7 @@ import os
 import re
 import secrets
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -332,8 +333,23 @@ class ResultsStore:
 
     def start_session(self, info: dict[str, Any]) -> None:
         info = {"started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "code_version": code_version(), **info}
+        warning = self.mixed_code_warning(info["code_version"])
+        if warning:
+            print(warning, file=sys.stderr)
         self.manifest.setdefault("sessions", []).append(info)
         self.flush_manifest(force=True)
+
+    def mixed_code_warning(self, current: str) -> str | None:
+        """A line when finished runs here were made by another version of the code: the
+        experiment's hash covers its files, not the model, so resuming after the model changed
+        would mix runs of two models in one folder."""
+        finished = int((self.status != PENDING).sum())
+        earlier = {self.manifest.get("code_version")} | {s.get("code_version") for s in self.manifest.get("sessions", [])}
+        earlier.discard(None)
+        if not finished or not earlier or earlier == {current}:
+            return None
+        return (f"warning: {self.dir} holds {finished} finished runs made by {', '.join(sorted(earlier))}; this session "
+                f"runs {current}: if the model changed, the folder will mix two models (use a new --out to keep them apart)")
 
     def end_session(self, **info: Any) -> None:
         if self.manifest.get("sessions"):

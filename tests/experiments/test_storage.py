@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from experiments.analysis import wilson_interval
-from experiments.storage import parse_ranges, status_ranges
+from experiments.storage import OK, PENDING, parse_ranges, status_ranges
 
 
 @given(st.lists(st.integers(0, 2), max_size=200))
@@ -39,3 +39,19 @@ def test_wilson_interval_contains_the_estimate(k, n):
 
 def test_wilson_interval_without_runs_is_nan():
     assert all(math.isnan(v) for v in wilson_interval(0, 0))
+
+
+def test_resuming_with_another_code_version_warns_that_two_models_would_mix(tmp_path, capsys):
+    """The experiment's hash covers its files, not the model: a folder resumed after the code
+    changed says so, instead of silently mixing runs of two models."""
+    from experiments.storage import ResultsStore
+
+    store = ResultsStore.__new__(ResultsStore)
+    store.dir = tmp_path
+    store.status = np.array([OK, PENDING], dtype=np.int8)
+    store.manifest = {"code_version": "git:aaa", "sessions": [{"code_version": "git:aaa"}]}
+    assert store.mixed_code_warning("git:aaa") is None
+    line = store.mixed_code_warning("git:bbb")
+    assert line and "1 finished runs made by git:aaa" in line and "git:bbb" in line
+    store.status = np.array([PENDING, PENDING], dtype=np.int8)
+    assert store.mixed_code_warning("git:bbb") is None  # nothing finished yet: nothing to mix
