@@ -43,8 +43,8 @@ class AILab(Firm):
         )
         start = step + self.model.build_lead_months
         gap = max(0.0, target_gw - self.contracted_gw_at(start))
-        # burn on what is delivered now and what starts within a quarter (clouds rarely deliver
-        # a whole contract on its first day, so the far book is not funded in advance)
+        # burn on what is delivered now and what starts within `burn_lookahead_months` (clouds
+        # rarely deliver a whole contract on its first day, so the far book is not funded in advance)
         soon = sum(c.gw_at(c.start_step) * c.price_per_gw_month for c in self.contracts
                    if c.active and step < c.start_step <= step + cfg.burn_lookahead_months)
         burn = max(self.monthly_burn(), 0.0) + cfg.burn_lookahead_share * soon

@@ -59,8 +59,13 @@ def run_outcomes(directory: str | Path) -> pd.DataFrame:
     """
     manifest = load_manifest(directory)
     runs = load_results(directory, columns=[*_NEEDED, *_OPTIONAL, *parameter_names(manifest)])
+    return add_write_offs(runs)
+
+
+def add_write_offs(runs: pd.DataFrame) -> pd.DataFrame:
+    """`write_offs`: the write-offs by holder (`losses_*`) summed, NaN where a run has none."""
     losses = [c for c in runs.columns if c.startswith("losses_")]
-    if losses:
+    if losses and "write_offs" not in runs:
         runs["write_offs"] = runs[losses].apply(pd.to_numeric, errors="coerce").sum(axis=1, min_count=1)
     return runs
 

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from experiments.analysis import wilson_interval
+from experiments.analysis import add_write_offs, wilson_interval
 from experiments.storage import load_manifest, load_results
 
 # The severity measures of DESIGN.md (computed by model/simulate.py), then the older numeric keys.
@@ -139,11 +139,7 @@ def paired_frame(directory: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, dic
     common = a.index.intersection(b.index)
     info = {"failed": int((runs["status"] != "ok").sum()), "runs": int(len(runs)), "manifest": manifest}
     a, b = a.loc[common].copy(), b.loc[common].copy()
-    for frame in (a, b):
-        losses = [c for c in frame.columns if c.startswith("losses_")]
-        if losses and "write_offs" not in frame:
-            frame["write_offs"] = frame[losses].apply(pd.to_numeric, errors="coerce").sum(axis=1)
-    return a, b, info
+    return add_write_offs(a), add_write_offs(b), info
 
 
 def measures_present(a: pd.DataFrame) -> list[str]:

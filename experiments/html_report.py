@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from experiments.design import MORRIS_LEVELS
 from experiments.sensitivity import P_COLLAPSE, Analysis, top_parameters
 
 FIGURE_DPI = 110
@@ -279,8 +280,8 @@ def write_html_report(result: Analysis, top: int = 10) -> Path:
     # -- sensitivity indices
     if result.morris is not None and not result.morris.empty:
         page.h(2, "Morris elementary effects")
-        page.p("mu* ranks the parameters by their mean absolute effect on each measure (one step of 2/3 of the "
-               "range, levels = 4); sigma is the spread of the effects (interactions or non-linearity). Intervals: "
+        page.p("mu* ranks the parameters by their mean absolute effect on each measure (one step of "
+               f"{MORRIS_LEVELS / (2 * (MORRIS_LEVELS - 1)):.3g} of the range, {MORRIS_LEVELS} levels); sigma is the spread of the effects (interactions or non-linearity). Intervals: "
                "95 % bootstrap over trajectories.", "note")
         for measure in result.measures:
             part = result.morris[result.morris["measure"] == measure]
@@ -355,15 +356,17 @@ def _fan_section(page: _Page, result: Analysis) -> None:
     directory = result.directory
     if result.runs.collapse is None or not any((directory / "series").glob("part-*.parquet")):
         return
-    from experiments.analysis import FAN_MEASURE, fan_bands
+    from experiments.analysis import FAN_CLASSES, FAN_MEASURE, fan_bands
     from experiments.storage import load_results
     from viz import report
 
-    labels = load_results(directory, columns=["outcome"], status="ok")
+    # the same classes as the sweep's own fan chart (analysis.write_report), pending falls apart
+    labels = load_results(directory, columns=["outcome", "collapse_pending"], status="ok")
     bands = fan_bands(directory, labels)
     if bands.empty:
         return
     page.h(2, "Fan charts by outcome")
+    present = set(bands["outcome"])
     fig = report.fan_chart(bands, measure_label=FAN_MEASURE.replace("_", " "),
-                           panels=[("collapse", "collapsing runs"), ("correction", "corrections"), ("stable_growth", "stable-growth runs")])
+                           panels=[c for c in FAN_CLASSES if c[0] in present])
     page.figure(fig, "fan_by_outcome", "Vendor revenue (trailing 12 months) by outcome: median, 25-75 % and 10-90 % bands")

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
+from experiments.analysis import Z95
 from experiments.storage import load_manifest
 from model.errors import ExperimentError
 
@@ -44,7 +45,6 @@ SEVERITY_MEASURES = (
 )
 CENSORED_AT_HORIZON = ("first_default_step", "time_to_collapse")
 DISCOVERY_SAMPLE_CAP = 20_000  # runs given to PRIM and the extra trees (a seeded random subset above this)
-Z95 = 1.959963984540054
 
 
 # ---------------------------------------------------------------------------- reading

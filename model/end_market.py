@@ -33,7 +33,6 @@ class EndMarket:
         self.spend = config.initial_spend  # B$/month they do spend: demand within the budget
         self.annual_growth = config.annual_growth
         self.ceiling = config.ceiling
-        self.volatility = config.volatility
         self.persistence = config.growth_persistence
         self.income = config.income  # B$/month earned this month
         self.income_growth_month = math.log1p(config.income_growth) / 12.0

@@ -548,7 +548,7 @@ def firm_views(m: Any) -> dict[str, dict[str, float]]:
         # are not a rise in price
         past = firm.price_history
         recent = (m.registry.price[firm.name] / past[0] - 1.0) if past and past[0] > 0 else 0.0
-        revenue, profit, months = _reported(firm, m.steps)
+        revenue, profit, months = _reported(firm)
         views[firm.name] = {
             "market_value": value, "revenue_t12m": revenue, "profit_t12m": profit,
             "multiple": inv.revenue_multiple * (m.params.funding_rounds.lab_multiple_factor if firm.kind == "lab" else 1.0),
@@ -557,15 +557,10 @@ def firm_views(m: Any) -> dict[str, dict[str, float]]:
     return views
 
 
-def _reported(firm: Any, step: int) -> tuple[float, float, int]:
+def _reported(firm: Any) -> tuple[float, float, int]:
     """Trailing-12-month revenue and profit (B$/year) over the months the firm has reported,
-    and how many. The opening account phase closes a month with nothing in it (no month has
-    passed): left out, it would halve a young firm's revenue and make it look worthless at
-    the first step. At step t that month is the t-th from the end of the history."""
-    revenue, profit = list(firm.revenue_history), list(firm.profit_history)
-    if 0 < step <= len(revenue):
-        del revenue[-step]
-        del profit[-step]
+    and how many (a young lab has fewer than 12; a vendor's history is seeded)."""
+    revenue, profit = firm.revenue_history, firm.profit_history
     if not revenue:
         return 0.0, 0.0, 0
     return sum(revenue) * 12.0 / len(revenue), sum(profit) * 12.0 / max(len(profit), 1), len(revenue)

@@ -21,7 +21,7 @@ Decisions written down here (and in docs/experiments.md):
   only the first one: an early small default (one lab failing in year one) must not make the
   year-one revenue the yardstick for a bust ten years later. With one default, or when revenue
   never exceeds its pre-first-default peak, this is exactly "the pre-default peak".
-- The equity test has no persistence window: an 80 % fall of the vendors' market value after a
+- The equity test has no persistence window: an `equity_drawdown` fall of the vendors' market value after a
   customer default is the Lucent signature by itself.
 - A revenue fall that is still below the threshold when the horizon ends, but has not yet
   lasted the window, is *not yet* a collapse: the run is labelled by the other rules

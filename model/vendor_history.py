@@ -8,8 +8,10 @@ and averages each vendor's chip sales. Seeding the history from a reported figur
 vendor's `annual_revenue`) builds a fall into every run whenever the modelled clouds buy less
 than the figure implies.
 
-The copy draws from fixed streams, so the opening is the same for every seed and the run's
-own random streams are untouched (common random numbers hold).
+The copy draws from fixed streams, so the run's own random streams are untouched (common
+random numbers hold). It keeps the run's investors, whose wealth and appetites are drawn per
+seed, so the opening differs slightly between seeds (Nvidia's opening month: 11.7199 to 11.7228
+B$ over seeds 1-3) and is the same for two scenarios on the same seed.
 """
 
 from __future__ import annotations
@@ -39,7 +41,11 @@ def seed_vendor_history(m: Any) -> None:
     burn.check_invariants = False
     burn.datacollector = _Discard()
     burn.streams = random_streams(0)
-    burn.end_market.volatility = 0.0  # demand on its trend: the opening must not know the run's shocks
+    # demand on its trend and no scheduled shock: the opening must not know the run's shocks
+    # (setting `volatility` once did nothing: the end market draws with `innovation_sd`)
+    burn.end_market.innovation_sd = 0.0
+    burn.end_market.shock = 0.0
+    burn.params = burn.params.model_copy(update={"shocks": []})
     account(burn, opening=True)
     # (the burn-in's vendors start from outside sales only; that moves the chain's purchases
     # little, through their financing budgets, so one pass is enough)

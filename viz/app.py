@@ -249,7 +249,8 @@ def model_params(scenario_name: str, seed: int = DEFAULT_SEED) -> dict[str, Any]
         params[name] = {"label": spec.label, "value": int(value) if spec.integer else float(value),
                         "min": lo, "max": hi, "step": spec.step, "integer": spec.integer,
                         "unit": slider_unit(scenario, spec)}
-    params["rng"] = {"label": "Seed", "value": seed, "min": 0, "max": 999, "step": 1, "integer": True, "unit": ""}
+    params["rng"] = {"label": SEED_SLIDER.label, "value": seed, "min": SEED_SLIDER.lo, "max": SEED_SLIDER.hi,
+                     "step": SEED_SLIDER.step, "integer": SEED_SLIDER.integer, "unit": ""}
     return params
 
 

@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
+from model.losses import SECTORS
 from model.reporters import LUCENT_CIRCULARITY
 
 FIRM_KINDS = ("lab", "vendor", "cloud", "utility")
@@ -445,12 +446,8 @@ def key_figures(model: Any) -> list[tuple[str, str, str | None, str | None]]:
 # the live severity panel: (key of model/losses.py's summary, label, unit)
 SEVERITY_ROWS = (
     ("capital_lost_at_cost", "capital lost at cost", "B$"),
-    ("capital_lost_investors", "… by investors (equity)", "B$"),
-    ("capital_lost_lenders", "… by lenders", "B$"),
-    ("capital_lost_vendors", "… by vendors", "B$"),
-    ("capital_lost_clouds", "… by clouds", "B$"),
-    ("capital_lost_labs", "… by labs", "B$"),
-    ("capital_lost_utilities", "… by utilities", "B$"),
+    *((f"capital_lost_{sector}", f"… by {sector}" + (" (equity)" if sector == "investors" else ""), "B$")
+      for sector in SECTORS),
     ("credit_losses", "credit losses (loan face written off)", "B$"),
     ("equity_lost_at_market", "equity lost at market", "B$"),
     ("vendor_exposure_lost", "vendor exposure lost", "B$"),

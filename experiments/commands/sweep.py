@@ -13,6 +13,8 @@ import os
 import sys
 from pathlib import Path
 
+from experiments.design import MAX_RUNS
+from experiments.screen import DEFAULT_RANGE, DEFAULT_TRAJECTORIES
 from model.errors import ExperimentError
 
 
@@ -35,13 +37,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     screen.add_argument("--screen", metavar="SCENARIO", default=None,
                         help="Morris screen over every numeric ASSUMPTION of SCENARIO (then: roundtrip analyze DIR)")
     screen.add_argument("--range", dest="relative_range", type=float, default=None, metavar="R",
-                        help="vary each assumption over value x (1-R)..(1+R), unless a range is written beside it (default 0.5)")
-    screen.add_argument("--trajectories", type=int, default=None, metavar="N", help="Morris trajectories (default 20; N x (D+1) points)")
+                        help=f"vary each assumption over value x (1-R)..(1+R), unless a range is written beside it (default {DEFAULT_RANGE})")
+    screen.add_argument("--trajectories", type=int, default=None, metavar="N", help=f"Morris trajectories (default {DEFAULT_TRAJECTORIES}; N x (D+1) points)")
     screen.add_argument("--replications", type=int, default=None, metavar="N", help="seeds per point (default 1)")
     screen.add_argument("--vary", action="append", default=[], metavar="PATH", help="also vary this (calibrated) number")
     screen.add_argument("--fix", action="append", default=[], metavar="PATH", help="hold this assumption at its value")
     p.add_argument("--max-runs", type=int, default=None, metavar="N",
-                   help="refuse a design of more runs than this (default: 10,000,000)")
+                   help=f"refuse a design of more runs than this (default: {MAX_RUNS:,})")
     p.set_defaults(func=main)
 
 
@@ -115,10 +117,11 @@ def main(args: argparse.Namespace) -> int:
 
 def _screen_experiment(args: argparse.Namespace):
     """Write the screen's experiment file to a scratch folder (the sweep copies it into DIR) and load it."""
+    import shutil
     import tempfile
 
     from experiments.design import load_experiment
-    from experiments.screen import DEFAULT_RANGE, DEFAULT_TRAJECTORIES, experiment_toml, find_uncertainties
+    from experiments.screen import experiment_toml, find_uncertainties
 
     if args.experiment is not None:
         raise ExperimentError(f"--screen {args.screen}: give either an experiment file or --screen, not both")
@@ -127,10 +130,16 @@ def _screen_experiment(args: argparse.Namespace):
             raise ExperimentError(f"{flag} {value}: expected a positive number")
     screen = find_uncertainties(args.screen, DEFAULT_RANGE if args.relative_range is None else args.relative_range,
                                 vary=args.vary, fix=args.fix)
-    text = experiment_toml(screen, trajectories=args.trajectories or DEFAULT_TRAJECTORIES, replications=args.replications or 1)
+    trajectories = args.trajectories or DEFAULT_TRAJECTORIES
+    text = experiment_toml(screen, trajectories=trajectories, replications=args.replications or 1)
     scratch = Path(tempfile.mkdtemp(prefix="roundtrip-screen-"))
-    path = scratch / "experiment.toml"
-    path.write_text(text, encoding="utf-8")
+    try:
+        path = scratch / "experiment.toml"
+        path.write_text(text, encoding="utf-8")
+        experiment = load_experiment(path, **({"max_runs": args.max_runs} if args.max_runs else {}))
+    except BaseException:
+        shutil.rmtree(scratch, ignore_errors=True)  # a refused design leaves no scratch folder behind
+        raise
     print(f"screen: {len(screen.varied)} assumptions of {screen.scenario_path.name} varied, {len(screen.held)} held "
-          f"({args.trajectories or DEFAULT_TRAJECTORIES} trajectories)")
-    return load_experiment(path), scratch
+          f"({trajectories} trajectories)")
+    return experiment, scratch

@@ -191,3 +191,15 @@ def test_vendors_outside_sales_come_from_the_rest_of_the_world_not_the_ai_end_ma
         flows.append({(f.payer, f.payee): f.amount for f in model.ledger.flows if f.kind == "outside_sales"})
     assert flows[0] == flows[1] and flows[0]
     assert {payer for payer, _ in flows[0]} == {REST_OF_WORLD}
+
+
+def test_the_burn_in_behind_the_opening_history_knows_no_shock():
+    """The vendors' opening history comes from an unreported burn-in with demand on its trend:
+    neither the run's volatility nor its scheduled shocks may reach it (a stall at month 3, or
+    a volatile end market, once changed the opening)."""
+    calm = RoundtripModel(load_scenario("baseline"), rng=4, check_invariants=False)
+    shocked = RoundtripModel(load_scenario("baseline", {
+        "end_market.volatility": 0.6,
+        "shocks": [{"step": 3, "kind": "end_market_stall", "size": -0.5}]}), rng=4, check_invariants=False)
+    for a, b in zip(calm.vendors, shocked.vendors):
+        assert list(a.revenue_history) == list(b.revenue_history)
