@@ -61,3 +61,22 @@ def summarize_run(model: RoundtripModel, series: pd.DataFrame) -> dict[str, Any]
     summary.update(model.losses.summary(model))  # severity: capital lost at cost by sector, credit losses, GW ...
     summary["defaulted"] = ";".join(f"{d['agent']}@{d['step']}" for d in model.defaults)
     return summary
+
+
+def fingerprint(result: RunResult) -> str:
+    """A hash of everything a run reports, exact to the last bit of every float.
+
+    Speed work must leave results unchanged; the stored digest of baseline seeds 0-9
+    (tests/model/test_digest.py) is built from this, so any change to a number, an event or a
+    default shows."""
+    import hashlib
+    import json
+
+    digest = hashlib.sha256()
+    if result.series is not None:
+        digest.update(",".join(result.series.columns).encode())
+        digest.update(result.series.to_numpy(dtype=np.float64).tobytes())
+    # json writes floats with repr, which round-trips exactly
+    for part in (result.summary, result.defaults, result.events):
+        digest.update(json.dumps(part, sort_keys=True, default=repr).encode())
+    return digest.hexdigest()

@@ -1,0 +1,138 @@
+"""Where a run's time goes, phase by phase, in this code and in earlier versions.
+
+    .venv/bin/python benchmarks/profile_phases.py                    # this tree vs f1ebbeb and c18e7a4
+    .venv/bin/python benchmarks/profile_phases.py --against ""       # this tree only
+    .venv/bin/python benchmarks/profile_phases.py --runs 20 --steps 120
+
+Times the baseline scenario with invariant checks off: every phase of `RoundtripModel.step`
+and the calls inside them are wrapped in a timer (inclusive wall time, perf_counter; the
+wrappers add about a microsecond a call). The burn-in that seeds the vendors' opening history
+runs the same phases on a copy of the model; that time is counted once, under the burn-in, not
+again under the phases. The table in docs/performance.md is this script's output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from reference import DEFAULT_REFERENCES, checkout, import_tree, run_in_tree
+
+# (label, module, attribute path): wrapped when the code has it, in this order in the table;
+# labels starting with two spaces are parts of the row above them
+PHASES = (
+    ("construction (setup + burn-in)", "model.economy", "RoundtripModel.__init__"),
+    ("  burn-in of vendors' history", "model.economy", "seed_vendor_history"),
+    ("observe", "model.economy", "RoundtripModel.observe"),
+    ("decide", "model.economy", "RoundtripModel.decide"),
+    ("  expectations by strategy", "model.economy", "RoundtripModel.expectations_by_strategy"),
+    ("  strategy switching", "model.investing", "StrategyBook.review"),
+    ("  investors' decide", "agents.investor", "Investor.decide"),
+    ("trade", "model.economy", "RoundtripModel.trade"),
+    ("  power", "model.markets", "clear_power"),
+    ("  compute", "model.markets", "clear_compute"),
+    ("  chips", "model.markets", "clear_chips"),
+    ("  credit", "model.markets", "clear_credit"),
+    ("  equity", "model.markets", "clear_equity"),
+    ("    secondary trading", "model.markets", "_secondary_trading"),
+    ("settle", "model.economy", "RoundtripModel.settle"),
+    ("account", "model.economy", "RoundtripModel.account"),
+    ("  mark to market", "model.accounting", "mark_to_market"),
+    ("  data collection", "model.reporters", "RoundtripCollector.collect"),
+    ("summary (classify, losses)", "model.simulate", "summarize_run"),
+)
+
+
+def instrument() -> dict[str, float]:
+    """Wrap every phase found in the imported code; returns the dict the timers add to."""
+    import importlib
+    import importlib.util
+
+    totals: dict[str, float] = defaultdict(float)
+    state = {"burn_in": False}
+
+    def wrap(label: str, func):
+        is_burn_in = "burn-in" in label
+
+        def timed(*args, **kwargs):
+            if state["burn_in"] and not is_burn_in:
+                return func(*args, **kwargs)
+            start = time.perf_counter()
+            state["burn_in"] |= is_burn_in
+            try:
+                return func(*args, **kwargs)
+            finally:
+                if is_burn_in:
+                    state["burn_in"] = False
+                totals[label] += time.perf_counter() - start
+        return timed
+
+    tree = Path(sys.path[0])
+    for label, module_name, path in PHASES:
+        spec = importlib.util.find_spec(module_name)
+        if spec is None or tree not in Path(spec.origin).parents:
+            continue  # an older tree without this module (the editable install would find ours)
+        owner = importlib.import_module(module_name)
+        *parents, name = path.split(".")
+        for parent in parents:
+            owner = getattr(owner, parent, None)
+        if owner is not None and hasattr(owner, name):
+            setattr(owner, name, wrap(label, getattr(owner, name)))
+    return totals
+
+
+def profile(runs: int, steps: int) -> dict:
+    from model.scenario import load_scenario
+    import model.simulate as simulate_module
+
+    scenario = load_scenario("baseline")
+    simulate_module.simulate(scenario, seed=0, steps=steps, keep_series=False, check_invariants=False)  # warm up
+    totals = instrument()
+    start = time.perf_counter()
+    for seed in range(1, runs + 1):
+        simulate_module.simulate(scenario, seed=seed, steps=steps, keep_series=False, check_invariants=False)
+    total = time.perf_counter() - start
+    return {"total_ms": total / runs * 1e3, "phases_ms": {label: totals[label] / runs * 1e3 for label, *_ in PHASES if label in totals}}
+
+
+def table(columns: dict[str, dict]) -> str:
+    names = list(columns)
+    lines = ["| phase | " + " | ".join(f"{n} ms" for n in names) + " |", "|---|" + "---:|" * len(names)]
+    rows = [("one run (total)", None)] + [(label, label) for label, *_ in PHASES]
+    for label, key in rows:
+        cells = []
+        for name in names:
+            value = columns[name]["total_ms"] if key is None else columns[name]["phases_ms"].get(key)
+            cells.append("" if value is None else f"{value:.1f}")
+        if any(cells):
+            lines.append(f"| {label.replace('  ', '&nbsp;&nbsp;')} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--steps", type=int, default=120)
+    parser.add_argument("--against", default=",".join(DEFAULT_REFERENCES),
+                        help="commits to profile beside this tree, comma-separated (\"\" for none)")
+    parser.add_argument("--tree", help=argparse.SUPPRESS)
+    parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    import_tree(args.tree)
+    if args.json:
+        print(json.dumps(profile(args.runs, args.steps)))
+        return
+    columns = {}
+    for rev in filter(None, args.against.split(",")):
+        columns[rev] = run_in_tree(checkout(rev), Path(__file__), ["--runs", str(args.runs), "--steps", str(args.steps)])
+    columns["this tree"] = profile(args.runs, args.steps)
+    print(f"baseline, {args.steps} steps, checks off, mean wall time over {args.runs} seeds (1-{args.runs})")
+    print(table(columns))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
