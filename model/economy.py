@@ -92,6 +92,8 @@ class RoundtripModel(mesa.Model):
     check_invariants: overrides the scenario's setting (None keeps it).
     firm_measures: collect the per-firm columns (`revenue:OpenAI`, ...) as well as the chain
         measures; sweeps that keep only summaries turn them off to save time.
+    vendor_history: seed the vendors' opening history from the burn-in (model/vendor_history.py);
+        False opens them with outside sales only, as the burn-in's own economy does.
     """
 
     def __init__(
@@ -101,6 +103,7 @@ class RoundtripModel(mesa.Model):
         overrides: dict[str, Any] | None = None,
         check_invariants: bool | None = None,
         firm_measures: bool = True,
+        vendor_history: bool = True,
     ) -> None:
         super().__init__(rng=rng)
         self.streams = random_streams(rng)
@@ -155,7 +158,8 @@ class RoundtripModel(mesa.Model):
         self.strategies = open_strategy_book(self)
         self.expected_returns: dict[str, dict[str, float]] = {}
         markets.update_prices(self)
-        seed_vendor_history(self)
+        if vendor_history:
+            seed_vendor_history(self)
         self.datacollector = reporters.make_datacollector(self, firm_measures)
         accounting.account(self, opening=True)
 

@@ -124,7 +124,12 @@ def test_a_newly_registered_rule_is_known_by_name(monkeypatch):
 # ----------------------------------------------------------------------------- used by a model run
 
 
-def test_a_dotted_path_rule_is_called_by_a_model_run_and_its_answers_are_used():
+def test_a_dotted_path_rule_is_called_by_a_model_run_and_its_answers_are_used(monkeypatch):
+    from collections import OrderedDict
+
+    from model import vendor_history
+
+    monkeypatch.setattr(vendor_history, "_chain_purchases", OrderedDict())  # so the burn-in runs here
     CALLS.clear()
     scenario = Scenario(rules={"lab.funding": f"{__name__}.recording_funding",
                                "market.sentiment": f"{__name__}.constant_mood"})

@@ -15,7 +15,7 @@ from model.simulate import fingerprint, simulate
 
 SEEDS = range(10)
 STEPS = 120
-DIGEST = "674431c39319a32b8736bd4477f4d552592239081074aaec0b92106ec4459fb0"
+DIGEST = "bc8e895291984f500c7cd741638d7ab655fd4fb75e1807521415608314a4b41c"
 
 
 def baseline_digest() -> str:

@@ -203,3 +203,38 @@ def test_the_burn_in_behind_the_opening_history_knows_no_shock():
         "shocks": [{"step": 3, "kind": "end_market_stall", "size": -0.5}]}), rng=4, check_invariants=False)
     for a, b in zip(calm.vendors, shocked.vendors):
         assert list(a.revenue_history) == list(b.revenue_history)
+
+
+def test_every_seed_of_a_scenario_opens_from_one_history_burnt_in_once(monkeypatch):
+    """The opening history is the scenario's, not the seed's (the burn-in runs on its own fixed
+    seed), so a process running many seeds of one scenario burns in once; a scenario that
+    differs only in its shocks or volatility shares it, one with other economics does not."""
+    from collections import OrderedDict
+
+    from model import vendor_history
+
+    monkeypatch.setattr(vendor_history, "_chain_purchases", OrderedDict())
+    burn_ins = []
+    real_burn_in = vendor_history._burn_in
+    monkeypatch.setattr(vendor_history, "_burn_in", lambda calm: burn_ins.append(calm) or real_burn_in(calm))
+    openings = [[list(v.revenue_history) for v in RoundtripModel("baseline", rng=seed, check_invariants=False).vendors]
+                for seed in (1, 2, 3)]
+    assert openings[0] == openings[1] == openings[2] and len(burn_ins) == 1
+    RoundtripModel(load_scenario("baseline", {"end_market.volatility": 0.5}), rng=1, check_invariants=False)
+    assert len(burn_ins) == 1
+    other = RoundtripModel(load_scenario("baseline", {"gpus.build_lead_months": 9}), rng=1, check_invariants=False)
+    assert len(burn_ins) == 2
+    assert [list(v.revenue_history) for v in other.vendors] != openings[0]
+
+
+def test_the_burn_in_cache_keeps_a_bounded_number_of_scenarios(monkeypatch):
+    from collections import OrderedDict
+
+    from model import vendor_history
+
+    monkeypatch.setattr(vendor_history, "_chain_purchases", OrderedDict())
+    monkeypatch.setattr(vendor_history, "CACHE_SCENARIOS", 2)
+    monkeypatch.setattr(vendor_history, "_burn_in", lambda calm: {"Nvidia": calm.end_market.initial_spend})
+    for spend in (1.0, 2.0, 3.0):
+        vendor_history.chain_purchases(load_scenario("baseline", {"end_market.initial_spend": spend}))
+    assert list(vendor_history._chain_purchases.values()) == [{"Nvidia": 2.0}, {"Nvidia": 3.0}]
