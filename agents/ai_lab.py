@@ -56,7 +56,7 @@ class AILab(Firm):
         """GW of new take-or-pay starting at `start` the lab can fund over its planning horizon."""
         cfg, step = self.config, self.model.steps
         window = cfg.horizon_months
-        owed = sum(self.committed_rent(s) for s in range(step, step + window)) \
+        owed = self.contracts.rent_over(step, step + window) \
             + window * (cfg.opex + cfg.opex_share * revenue_month)
         capacity = self.rules["lab.commitment_capacity"](
             self.books.cash, revenue_month, self.revenue_growth(), window, owed, self.deal_funding, self.investor_funding,

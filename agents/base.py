@@ -50,6 +50,11 @@ class ContractBook:
     def rent_at(self, step: int) -> float:
         return float(self.rent_by_step[step]) if 0 <= step < len(self.rent_by_step) else 0.0
 
+    def rent_over(self, first: int, stop: int) -> float:
+        """B$ due over months `first` to `stop` (exclusive): the same left-to-right sum as adding
+        `rent_at` month by month (months past the schedule add 0.0, which changes no sum)."""
+        return sum(self.rent_by_step[max(first, 0) : max(stop, 0)].tolist())
+
     def peak(self, first: int, last: int) -> float:
         window = self.gw_by_step[max(first, 0) : last + 1]
         return float(window.max()) if window.size else 0.0
