@@ -268,7 +268,8 @@ class RoundtripModel(mesa.Model):
 
     def powered_gw_by(self, cloud: CloudProvider, step: int) -> float:
         """GW the cloud will have connected by `step`: live connections and requests due by then."""
-        return cloud.connected_gw + sum(r.gw for r in self.power_requests if r.cloud == cloud.name and r.ready_step <= step)
+        name = cloud.name
+        return cloud.connected_gw + sum([r.gw for r in self.power_requests if r.cloud == name and r.ready_step <= step])
 
     def debts_of(self, name: str) -> list:
         return [loan for loan in self.loans.values() if loan.issuer == name]

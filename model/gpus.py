@@ -62,7 +62,9 @@ class Fleet:
         spot market's level against new-contract prices."""
         cache = self._value_cache
         if cache is None or cache[0] != economic_life_months:
-            value = sum(v.gw * v.cost_per_gw * max(0.0, 1.0 - v.age_months / economic_life_months) for v in self.vintages)
+            # max(0.0, left) written as a conditional: the same number, without a call per vintage
+            value = sum([v.gw * v.cost_per_gw * (left if (left := 1.0 - v.age_months / economic_life_months) > 0.0 else 0.0)
+                         for v in self.vintages])
             cache = self._value_cache = (economic_life_months, value)
         return market_factor * cache[1]
 

@@ -80,6 +80,8 @@ def clear_compute(m: Any) -> None:
         due = cloud.contracted_gw_at(step)
         share = min(1.0, capacity / due) if due > 0 else 0.0  # short of capacity, every tenant gets the same share
         for contract in cloud.contracts:
+            if contract.start_step > step:
+                continue  # not started: it has delivered nothing yet and its delivered_gw is still 0.0
             contract.delivered_gw = contract.gw_at(step) * share
             if contract.delivered_gw:
                 m.by_name[contract.lab].compute_gw += contract.delivered_gw
@@ -258,8 +260,9 @@ def call_guarantees(m: Any, borrower: Any) -> None:
 # ----------------------------------------------------------------------------- credit
 
 
-def tenant_quality(m: Any, firm: Any) -> float:
-    """1 for investment-grade firms; otherwise how well revenue covers what its tenants owe."""
+def tenant_quality(m: Any, firm: Any, lab_quality: dict[str, float] | None = None) -> float:
+    """1 for investment-grade firms; otherwise how well revenue covers what its tenants owe.
+    `lab_quality`: the solvent labs' own figures, when the caller has computed them already."""
     if firm.kind in ("vendor", "utility") or (firm.kind == "cloud" and firm.config.investment_grade):
         return 1.0
     if firm.kind == "lab":
@@ -267,12 +270,17 @@ def tenant_quality(m: Any, firm: Any) -> float:
         revenue = firm.revenue_history[-1] if firm.revenue_history else 0.0
         return min(1.0, revenue / rent) if rent > 0 else 1.0
     weights = coverage = 0.0
+    step = m.steps
     for c in firm.contracts:
-        if c.live(m.steps):
+        if c.live(step):
             lab = m.by_name[c.lab]
-            gw = c.gw_at(m.steps)
+            gw = c.gw_at(step)
             weights += gw
-            coverage += gw * (0.0 if lab.defaulted else tenant_quality(m, lab))
+            if lab.defaulted:
+                quality = 0.0
+            else:
+                quality = lab_quality[lab.name] if lab_quality is not None else tenant_quality(m, lab)
+            coverage += gw * quality
     return coverage / weights if weights > 0 else 0.5
 
 
@@ -282,11 +290,15 @@ def clear_credit(m: Any) -> None:
     c = m.params.credit
     _draw_for_debt_service(m)
     spread_rule = m.rules["market.credit_spread"]
-    for firm in m.active_firms():
+    firms = m.active_firms()
+    # each lab's quality once, not again for every contract a cloud has with it (nothing changes in between)
+    lab_quality = {f.name: tenant_quality(m, f) for f in firms if f.kind == "lab"}
+    for firm in firms:
         assets = firm.books.total_assets
         leverage = firm.books.debt() / assets if assets > 0 else 1.5
+        quality = lab_quality[firm.name] if firm.kind == "lab" else tenant_quality(m, firm, lab_quality)
         m.prices.spread[firm.name] = spread_rule(
-            c.base_spread, leverage, tenant_quality(m, firm), m.default_intensity, m.prices.sentiment,
+            c.base_spread, leverage, quality, m.default_intensity, m.prices.sentiment,
             c.leverage_spread, c.tenant_spread, c.default_spread, c.sentiment_spread,
         )
     borrowers = [*m.clouds, *m.utilities]
