@@ -32,7 +32,8 @@ class ContractBook:
             self.gw_by_step = np.concatenate([self.gw_by_step, np.zeros(size - len(self.gw_by_step))])
             self.rent_by_step = np.concatenate([self.rent_by_step, np.zeros(size - len(self.rent_by_step))])
         months = slice(contract.start_step, contract.end_step)
-        gw = contract.schedule(contract.start_step)
+        # a contract without a ramp is the same GW every month: add the number, not an array of it
+        gw = contract.gw if contract.ramp_months <= 0 else contract.schedule(contract.start_step)
         self.gw_by_step[months] += gw
         self.rent_by_step[months] += gw * contract.price_per_gw_month
         self.contracts.append(contract)

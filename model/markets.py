@@ -72,7 +72,7 @@ def clear_power(m: Any) -> None:
 
 def clear_compute(m: Any) -> None:
     """Deliver live contracts from powered fleets, sign new contracts, then sell idle capacity spot."""
-    step = m.steps
+    step, by_name = m.steps, m.by_name
     for lab in m.labs:
         lab.compute_gw = 0.0
     for cloud in m.clouds:
@@ -82,9 +82,9 @@ def clear_compute(m: Any) -> None:
         for contract in cloud.contracts:
             if contract.start_step > step:
                 continue  # not started: it has delivered nothing yet and its delivered_gw is still 0.0
-            contract.delivered_gw = contract.gw_at(step) * share
-            if contract.delivered_gw:
-                m.by_name[contract.lab].compute_gw += contract.delivered_gw
+            delivered = contract.delivered_gw = contract.gw_at(step) * share
+            if delivered:
+                by_name[contract.lab].compute_gw += delivered
         cloud.spot_capacity_gw = max(0.0, capacity - due * share)
     _sign_contracts(m, step)
     _sell_spot(m)
@@ -368,13 +368,16 @@ def _deployment_deals(m: Any) -> None:
         lab.deployed_peak = max(lab.deployed_peak, lab.compute_gw)
         if new_gw <= 0 or lab.defaulted:
             continue
+        vendor_share: dict[str, float] = {}  # by vendor: deliveries do not change while the deals pay
         for deal in m.deals:
             if getattr(deal, "lab", None) != lab.name or not deal.active:
                 continue
             vendor = m.by_name[deal.vendor]
             if vendor.defaulted:
                 continue
-            gw = new_gw * _vendor_share_of(m, lab, deal.vendor)
+            if deal.vendor not in vendor_share:
+                vendor_share[deal.vendor] = _vendor_share_of(m, lab, deal.vendor)
+            gw = new_gw * vendor_share[deal.vendor]
             if isinstance(deal, EquityForDeployment):
                 amount = min(deal.tranche(gw), vendor.plan.financing_budget, max(0.0, vendor.books.cash))
                 if amount > 1e-9:
