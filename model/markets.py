@@ -272,9 +272,9 @@ def tenant_quality(m: Any, firm: Any, lab_quality: dict[str, float] | None = Non
     weights = coverage = 0.0
     step = m.steps
     for c in firm.contracts:
-        if c.live(step):
+        gw = c.gw_at(step)
+        if gw:  # live (a contract not live is due 0 GW, and adding 0 changes neither sum)
             lab = m.by_name[c.lab]
-            gw = c.gw_at(step)
             weights += gw
             if lab.defaulted:
                 quality = 0.0
