@@ -37,8 +37,9 @@ class AILab(Firm):
     def decide(self) -> None:
         cfg, prices, step = self.config, self.model.prices, self.model.steps
         revenue = self.revenue_history[-1] if self.revenue_history else 0.0
+        growth = self.revenue_growth()
         target_gw = self.rules["lab.compute_target"](
-            revenue, self.revenue_growth(), prices.sentiment, cfg.ambition, cfg.horizon_months,
+            revenue, growth, prices.sentiment, cfg.ambition, cfg.horizon_months,
             prices.contract_price,
         )
         start = step + self.model.build_lead_months
@@ -50,16 +51,17 @@ class AILab(Firm):
         burn = max(self.monthly_burn(), 0.0) + cfg.burn_lookahead_share * soon
         keep = self.rules["lab.cutback"](self.books.cash, burn, cfg.runway_months)
         raise_amount = self.rules["lab.funding"](self.books.cash, burn, cfg.runway_months, prices.sentiment)
-        self.plan = LabPlan(new_contract_gw=min(gap * keep, self.fundable_gw(revenue, start)), raise_amount=raise_amount)
+        self.plan = LabPlan(new_contract_gw=min(gap * keep, self.fundable_gw(revenue, start, growth)), raise_amount=raise_amount)
 
-    def fundable_gw(self, revenue_month: float, start: int) -> float:
-        """GW of new take-or-pay starting at `start` the lab can fund over its planning horizon."""
+    def fundable_gw(self, revenue_month: float, start: int, growth: float | None = None) -> float:
+        """GW of new take-or-pay starting at `start` the lab can fund over its planning horizon
+        (`growth`: its revenue growth, when the caller has it already)."""
         cfg, step = self.config, self.model.steps
         window = cfg.horizon_months
-        owed = sum(self.committed_rent(s) for s in range(step, step + window)) \
+        owed = self.contracts.rent_over(step, step + window) \
             + window * (cfg.opex + cfg.opex_share * revenue_month)
         capacity = self.rules["lab.commitment_capacity"](
-            self.books.cash, revenue_month, self.revenue_growth(), window, owed, self.deal_funding, self.investor_funding,
+            self.books.cash, revenue_month, self.revenue_growth() if growth is None else growth, window, owed, self.deal_funding, self.investor_funding,
         )
         months = max(1, min(cfg.contract_months, step + window - start))  # the new contract's months inside the window
         return capacity / (max(self.model.prices.contract_price, 1e-9) * months)

@@ -32,7 +32,8 @@ class ContractBook:
             self.gw_by_step = np.concatenate([self.gw_by_step, np.zeros(size - len(self.gw_by_step))])
             self.rent_by_step = np.concatenate([self.rent_by_step, np.zeros(size - len(self.rent_by_step))])
         months = slice(contract.start_step, contract.end_step)
-        gw = contract.schedule(contract.start_step)
+        # a contract without a ramp is the same GW every month: add the number, not an array of it
+        gw = contract.gw if contract.ramp_months <= 0 else contract.schedule(contract.start_step)
         self.gw_by_step[months] += gw
         self.rent_by_step[months] += gw * contract.price_per_gw_month
         self.contracts.append(contract)
@@ -50,9 +51,14 @@ class ContractBook:
     def rent_at(self, step: int) -> float:
         return float(self.rent_by_step[step]) if 0 <= step < len(self.rent_by_step) else 0.0
 
+    def rent_over(self, first: int, stop: int) -> float:
+        """B$ due over months `first` to `stop` (exclusive): the same left-to-right sum as adding
+        `rent_at` month by month (months past the schedule add 0.0, which changes no sum)."""
+        return sum(self.rent_by_step[max(first, 0) : max(stop, 0)].tolist())
+
     def peak(self, first: int, last: int) -> float:
-        window = self.gw_by_step[max(first, 0) : last + 1]
-        return float(window.max()) if window.size else 0.0
+        # Python's max over a short list is faster than numpy's (the schedule holds no NaN)
+        return max(self.gw_by_step[max(first, 0) : last + 1].tolist(), default=0.0)
 
     def prune(self, step: int) -> None:
         """Forget contracts that are over: they no longer bill or deliver."""

@@ -60,10 +60,11 @@ class ChipVendor(Firm):
             self.capacity_gw, recent, cfg.capacity_growth / 12.0
         ) * self.model.export_factor(self.name)
         price = self.rules["vendor.pricing"](cfg.price_per_gw, utilisation)
-        budget = self.rules["vendor.financing"](cfg.financing_share, self.revenue_t12m, self.exposure)
+        revenue_t12m = self.revenue_t12m  # a sum over the history: read once
+        budget = self.rules["vendor.financing"](cfg.financing_share, revenue_t12m, self.exposure)
         budget = min(budget, max(0.0, self.books.cash - cfg.financing_cash_floor_months * cfg.opex))
-        self.peak_revenue_t12m = max(self.peak_revenue_t12m, self.revenue_t12m)
-        opex = self.rules["vendor.opex"](cfg.opex, self.revenue_t12m, self.peak_revenue_t12m)
+        self.peak_revenue_t12m = max(self.peak_revenue_t12m, revenue_t12m)
+        opex = self.rules["vendor.opex"](cfg.opex, revenue_t12m, self.peak_revenue_t12m)
         self.plan = VendorPlan(price_per_gw=price, capacity_gw=self.capacity_gw, financing_budget=budget, opex=opex)
 
     def close_month(self) -> None:

@@ -48,14 +48,15 @@ class CloudProvider(Firm):
         ahead = self.contracted_gw_at(step + lead)
         chip_price = prices.chip_price
         capital_per_gw = chip_price + model.params.gpus.shell_cost_per_gw
-        affordable = max(0.0, self.books.cash - cfg.order_cash_buffer_months * self.fixed_costs()) / capital_per_gw * (1 + model.vendor_loan_share)
+        fixed_costs = self.fixed_costs()  # read twice below; nothing changes it in between
+        affordable = max(0.0, self.books.cash - cfg.order_cash_buffer_months * fixed_costs) / capital_per_gw * (1 + model.vendor_loan_share)
         powerable = max(0.0, model.powered_gw_by(self, step + lead) - self.fleet.gw)  # no chips without power
         order = self.rules["cloud.capex"](ahead, self.fleet.gw, cfg.spot_buffer, min(affordable, powerable))
         wanted = self.rules["cloud.capex"](ahead, self.fleet.gw, cfg.spot_buffer, powerable)
         secured = model.secured_debt(self.name)
         collateral = self.fleet.economic_value(prices.collateral_factor, model.economic_life_months)
         # borrow for what it wants to build, not only what it can afford today
-        need = max(0.0, (wanted - order) * capital_per_gw + cfg.loan_cash_buffer_months * self.fixed_costs()
+        need = max(0.0, (wanted - order) * capital_per_gw + cfg.loan_cash_buffer_months * fixed_costs
                    - (self.books.cash - order * capital_per_gw))
         loan = self.rules["cloud.financing"](need, collateral, secured, model.params.credit.max_ltv)
         power = self.rules["cloud.power_request"](

@@ -252,9 +252,14 @@ class RoundtripModel(mesa.Model):
     def export_factor(self, vendor: str) -> float:
         return 1.0 - self.export_bans.get(vendor, 0.0)
 
+    _vendor_loan_share: tuple = ((), 0.0)  # (the vendors' shares, their mean): np.mean is slow on a short list
+
     @property
     def vendor_loan_share(self) -> float:
-        return float(np.mean([v.config.vendor_loan_share for v in self.vendors]))
+        shares = tuple(v.config.vendor_loan_share for v in self.vendors)
+        if shares != self._vendor_loan_share[0]:
+            self._vendor_loan_share = (shares, float(np.mean(shares)))
+        return self._vendor_loan_share[1]
 
     def power_cost_per_gw_month(self, cloud: CloudProvider) -> float:
         """B$ a powered GW costs per month: GW x PUE x 730 h x $/MWh."""
@@ -267,7 +272,8 @@ class RoundtripModel(mesa.Model):
 
     def powered_gw_by(self, cloud: CloudProvider, step: int) -> float:
         """GW the cloud will have connected by `step`: live connections and requests due by then."""
-        return cloud.connected_gw + sum(r.gw for r in self.power_requests if r.cloud == cloud.name and r.ready_step <= step)
+        name = cloud.name
+        return cloud.connected_gw + sum([r.gw for r in self.power_requests if r.cloud == name and r.ready_step <= step])
 
     def debts_of(self, name: str) -> list:
         return [loan for loan in self.loans.values() if loan.issuer == name]

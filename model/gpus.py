@@ -43,7 +43,7 @@ class Fleet:
 
     def average_age_years(self) -> float:
         gw = self.gw
-        return sum(v.gw * v.age_months for v in self.vintages) / gw / 12.0 if gw > 0 else 0.0
+        return sum([v.gw * v.age_months for v in self.vintages]) / gw / 12.0 if gw > 0 else 0.0
 
     def add(self, gw: float, cost_per_gw: float, age_months: float = 0.0, book_value: float | None = None) -> None:
         if gw > 0:
@@ -62,7 +62,9 @@ class Fleet:
         spot market's level against new-contract prices."""
         cache = self._value_cache
         if cache is None or cache[0] != economic_life_months:
-            value = sum(v.gw * v.cost_per_gw * max(0.0, 1.0 - v.age_months / economic_life_months) for v in self.vintages)
+            # max(0.0, left) written as a conditional: the same number, without a call per vintage
+            value = sum([v.gw * v.cost_per_gw * (left if (left := 1.0 - v.age_months / economic_life_months) > 0.0 else 0.0)
+                         for v in self.vintages])
             cache = self._value_cache = (economic_life_months, value)
         return market_factor * cache[1]
 
@@ -72,8 +74,9 @@ class Fleet:
         kept = []
         for v in self.vintages:
             v.age_months += 1.0
-            step = min(v.book_value, v.gw * v.cost_per_gw / book_life_months)
-            v.book_value -= step
+            book, due = v.book_value, v.gw * v.cost_per_gw / book_life_months
+            step = due if due < book else book  # min(book, due), without the call
+            v.book_value = book - step
             depreciation += step
             if v.age_months >= physical_life_months:
                 scrapped_gw += v.gw

@@ -72,7 +72,7 @@ def clear_power(m: Any) -> None:
 
 def clear_compute(m: Any) -> None:
     """Deliver live contracts from powered fleets, sign new contracts, then sell idle capacity spot."""
-    step = m.steps
+    step, by_name = m.steps, m.by_name
     for lab in m.labs:
         lab.compute_gw = 0.0
     for cloud in m.clouds:
@@ -80,9 +80,11 @@ def clear_compute(m: Any) -> None:
         due = cloud.contracted_gw_at(step)
         share = min(1.0, capacity / due) if due > 0 else 0.0  # short of capacity, every tenant gets the same share
         for contract in cloud.contracts:
-            contract.delivered_gw = contract.gw_at(step) * share
-            if contract.delivered_gw:
-                m.by_name[contract.lab].compute_gw += contract.delivered_gw
+            if contract.start_step > step:
+                continue  # not started: it has delivered nothing yet and its delivered_gw is still 0.0
+            delivered = contract.delivered_gw = contract.gw_at(step) * share
+            if delivered:
+                by_name[contract.lab].compute_gw += delivered
         cloud.spot_capacity_gw = max(0.0, capacity - due * share)
     _sign_contracts(m, step)
     _sell_spot(m)
@@ -258,8 +260,9 @@ def call_guarantees(m: Any, borrower: Any) -> None:
 # ----------------------------------------------------------------------------- credit
 
 
-def tenant_quality(m: Any, firm: Any) -> float:
-    """1 for investment-grade firms; otherwise how well revenue covers what its tenants owe."""
+def tenant_quality(m: Any, firm: Any, lab_quality: dict[str, float] | None = None) -> float:
+    """1 for investment-grade firms; otherwise how well revenue covers what its tenants owe.
+    `lab_quality`: the solvent labs' own figures, when the caller has computed them already."""
     if firm.kind in ("vendor", "utility") or (firm.kind == "cloud" and firm.config.investment_grade):
         return 1.0
     if firm.kind == "lab":
@@ -267,12 +270,17 @@ def tenant_quality(m: Any, firm: Any) -> float:
         revenue = firm.revenue_history[-1] if firm.revenue_history else 0.0
         return min(1.0, revenue / rent) if rent > 0 else 1.0
     weights = coverage = 0.0
+    step = m.steps
     for c in firm.contracts:
-        if c.live(m.steps):
+        gw = c.gw_at(step)
+        if gw:  # live (a contract not live is due 0 GW, and adding 0 changes neither sum)
             lab = m.by_name[c.lab]
-            gw = c.gw_at(m.steps)
             weights += gw
-            coverage += gw * (0.0 if lab.defaulted else tenant_quality(m, lab))
+            if lab.defaulted:
+                quality = 0.0
+            else:
+                quality = lab_quality[lab.name] if lab_quality is not None else tenant_quality(m, lab)
+            coverage += gw * quality
     return coverage / weights if weights > 0 else 0.5
 
 
@@ -282,11 +290,15 @@ def clear_credit(m: Any) -> None:
     c = m.params.credit
     _draw_for_debt_service(m)
     spread_rule = m.rules["market.credit_spread"]
-    for firm in m.active_firms():
+    firms = m.active_firms()
+    # each lab's quality once, not again for every contract a cloud has with it (nothing changes in between)
+    lab_quality = {f.name: tenant_quality(m, f) for f in firms if f.kind == "lab"}
+    for firm in firms:
         assets = firm.books.total_assets
         leverage = firm.books.debt() / assets if assets > 0 else 1.5
+        quality = lab_quality[firm.name] if firm.kind == "lab" else tenant_quality(m, firm, lab_quality)
         m.prices.spread[firm.name] = spread_rule(
-            c.base_spread, leverage, tenant_quality(m, firm), m.default_intensity, m.prices.sentiment,
+            c.base_spread, leverage, quality, m.default_intensity, m.prices.sentiment,
             c.leverage_spread, c.tenant_spread, c.default_spread, c.sentiment_spread,
         )
     borrowers = [*m.clouds, *m.utilities]
@@ -356,13 +368,16 @@ def _deployment_deals(m: Any) -> None:
         lab.deployed_peak = max(lab.deployed_peak, lab.compute_gw)
         if new_gw <= 0 or lab.defaulted:
             continue
+        vendor_share: dict[str, float] = {}  # by vendor: deliveries do not change while the deals pay
         for deal in m.deals:
             if getattr(deal, "lab", None) != lab.name or not deal.active:
                 continue
             vendor = m.by_name[deal.vendor]
             if vendor.defaulted:
                 continue
-            gw = new_gw * _vendor_share_of(m, lab, deal.vendor)
+            if deal.vendor not in vendor_share:
+                vendor_share[deal.vendor] = _vendor_share_of(m, lab, deal.vendor)
+            gw = new_gw * vendor_share[deal.vendor]
             if isinstance(deal, EquityForDeployment):
                 amount = min(deal.tranche(gw), vendor.plan.financing_budget, max(0.0, vendor.books.cash))
                 if amount > 1e-9:

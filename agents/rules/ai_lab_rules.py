@@ -101,7 +101,7 @@ def funded_commitments(
     """
     growth = min(1.0, max(-0.5, revenue_growth))
     monthly = (1.0 + growth) ** (1.0 / 12.0)
-    revenue = sum(revenue_month * monthly**k for k in range(1, horizon_months + 1))
+    revenue = sum([revenue_month * monthly**k for k in range(1, horizon_months + 1)])
     return max(0.0, cash + revenue + deal_funding + investor_funding - committed_spending)
 
 
