@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import mesa
+import pandas as pd
 
 from model.ledger import END_MARKET, REST_OF_WORLD
 
@@ -210,6 +211,13 @@ class RoundtripCollector(mesa.DataCollector):
         self._collection_steps.append(model.time)
         for reporter, column in self._columns:
             column.append(reporter(model))
+
+    def frame(self, columns: tuple[str, ...] | None = None) -> pd.DataFrame:
+        """The measures by step, as `get_model_vars_dataframe()`; only `columns` if given
+        (building a frame costs per column, and a sweep's summary reads a few)."""
+        if columns is None:
+            return self.get_model_vars_dataframe()
+        return pd.DataFrame({name: self.model_vars[name] for name in columns})
 
 
 def make_datacollector(m: Any, firm_measures: bool = True) -> RoundtripCollector:
