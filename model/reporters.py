@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 import mesa
-import pandas as pd
 
 from model.ledger import END_MARKET, REST_OF_WORLD
 
@@ -212,12 +211,13 @@ class RoundtripCollector(mesa.DataCollector):
         for reporter, column in self._columns:
             column.append(reporter(model))
 
-    def frame(self, columns: tuple[str, ...] | None = None) -> pd.DataFrame:
-        """The measures by step, as `get_model_vars_dataframe()`; only `columns` if given
-        (building a frame costs per column, and a sweep's summary reads a few)."""
-        if columns is None:
-            return self.get_model_vars_dataframe()
-        return pd.DataFrame({name: self.model_vars[name] for name in columns})
+    def keep_only(self, columns: tuple[str, ...]) -> None:
+        """Collect `columns` only from now on and drop the others (with what they collected):
+        a run that keeps no series needs only what its summary reads. Reporters only read
+        the model, so collecting fewer changes nothing else."""
+        self.model_reporters = {name: fn for name, fn in self.model_reporters.items() if name in columns}
+        self.model_vars = {name: self.model_vars[name] for name in self.model_reporters}
+        self._columns = [(fn, self.model_vars[name]) for name, fn in self.model_reporters.items()]
 
 
 def make_datacollector(m: Any, firm_measures: bool = True) -> RoundtripCollector:

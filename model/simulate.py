@@ -37,12 +37,13 @@ def simulate(scenario: Scenario, seed: Any = 0, steps: int | None = None, keep_s
              check_invariants: bool | None = None) -> RunResult:
     """Run `scenario` for `steps` months (the scenario's horizon by default)."""
     model = RoundtripModel(scenario, rng=seed, check_invariants=check_invariants, firm_measures=keep_series)
+    if not keep_series:  # a sweep's run: collect only what the summary reads
+        model.datacollector.keep_only(SUMMARY_COLUMNS)
     horizon = steps if steps is not None else scenario.meta.steps
     for _ in range(horizon):
         model.step()
     check_totals(model)  # even with the per-step checks off: broken books are never a result
-    # without the series kept (sweeps), only the columns the summary reads are framed
-    series = model.datacollector.frame(None if keep_series else SUMMARY_COLUMNS)
+    series = model.datacollector.get_model_vars_dataframe()
     series.index.name = "step"
     summary = summarize_run(model, series)
     summary["steps"] = horizon
