@@ -152,14 +152,12 @@ def vendor_exposures(m: Any) -> dict[str, float]:
     stakes: dict[str, list[float]] = {v.name: [] for v in m.vendors}
     loans: dict[str, list[float]] = {v.name: [] for v in m.vendors}
     backstops: dict[str, list[float]] = {v.name: [] for v in m.vendors}
-    for (holder, issuer), cost in m.invested_at_cost.items():
-        held = stakes.get(holder)
-        if held is not None and issuer in customers:
-            held.append(cost)
+    for (holder, issuer), cost in m.invested_at_cost.items():  # mostly investors' stakes: one test each
+        if holder in stakes and issuer in customers:
+            stakes[holder].append(cost)
     for loan in m.loans.values():
-        lent = loans.get(loan.holder)
-        if lent is not None:
-            lent.append(loan.outstanding)
+        if loan.holder in loans:
+            loans[loan.holder].append(loan.outstanding)
     for deal in m.deals:
         if isinstance(deal, (CapacityBackstop, Guarantee, FinancingCommitment)):
             backed = backstops.get(deal.vendor)
