@@ -17,6 +17,9 @@ INCOME_KINDS = frozenset({"ai_services", "compute_rent", "spot_rent", "other_rev
 COST_KINDS = frozenset({"compute_rent", "power", "opex", "cogs", "fuel", "interest", "backstop"})
 COMPUTE_SPEND_KINDS = frozenset({"compute_rent", "spot_rent"})
 ORGANIC_KINDS = frozenset({"ai_services", "spot_rent"})  # end-market money entering the compute chain
+# kind -> (income, cost, compute spend, organic): one look-up per flow instead of four set tests
+_FLOW_ROLES = {kind: (kind in INCOME_KINDS, kind in COST_KINDS, kind in COMPUTE_SPEND_KINDS, kind in ORGANIC_KINDS)
+               for kind in INCOME_KINDS | COST_KINDS | COMPUTE_SPEND_KINDS | ORGANIC_KINDS}
 
 
 def account(m: Any, opening: bool = False) -> None:
@@ -57,17 +60,22 @@ def _depreciate(m: Any) -> None:
 
 
 def _book_income(m: Any) -> None:
-    by_name = m.by_name
+    by_name, roles = m.by_name, _FLOW_ROLES
     spend = organic = 0.0
     for flow in m.ledger.flows:
-        if flow.kind in INCOME_KINDS and flow.payee in by_name:
-            by_name[flow.payee].revenue_month += flow.amount
-        if flow.kind in COST_KINDS and flow.payer in by_name:
-            by_name[flow.payer].costs_month += flow.amount
-        if flow.kind in COMPUTE_SPEND_KINDS:
-            spend += flow.amount
-        if flow.kind in ORGANIC_KINDS:
-            organic += flow.amount
+        role = roles.get(flow.kind)
+        if role is None:  # trades, principal, loans, equity, construction ...: neither income nor cost
+            continue
+        income, cost, compute, organic_money = role
+        amount = flow.amount
+        if income and flow.payee in by_name:
+            by_name[flow.payee].revenue_month += amount
+        if cost and flow.payer in by_name:
+            by_name[flow.payer].costs_month += amount
+        if compute:
+            spend += amount
+        if organic_money:
+            organic += amount
     m.compute_spend = spend
     m.organic_revenue = organic
     m.step_flows = list(m.ledger.flows)
@@ -90,11 +98,13 @@ def mark_to_market(m: Any) -> None:
         price = registry.price[issuer]
         account = f"shares:{issuer}"
         for holder, shares in holdings.items():
-            assets = sheets[holder].assets
-            diff = shares * price - assets.get(account, 0.0)
+            sheet = sheets[holder]
+            assets = sheet.assets
+            booked = assets.get(account, 0.0)
+            diff = shares * price - booked
             if diff:
-                assets[account] = assets.get(account, 0.0) + diff
-                sheets[holder].net_worth += diff
+                assets[account] = booked + diff  # not shares * price: the books move by the diff
+                sheet.net_worth += diff
 
 
 def mark_loans_to_credit(m: Any) -> None:
@@ -104,15 +114,21 @@ def mark_loans_to_credit(m: Any) -> None:
     stays on both sheets; the borrower's liability is untouched until it defaults."""
     lgd = m.params.credit.distress_loss_given_default
     peaks = m.losses.equity_peak
-    sheets = m.ledger.sheets
+    sheets, registry = m.ledger.sheets, m.registry
+    loss_by_issuer: dict[str, float] = {}  # h, computed once per borrower
     for loan in m.loans.values():
-        peak = peaks.get(loan.issuer, 0.0)
-        h = min(1.0, max(0.0, 1.0 - m.registry.market_value(loan.issuer) / peak)) if peak > 0 else 0.0
+        issuer = loan.issuer
+        h = loss_by_issuer.get(issuer)
+        if h is None:
+            peak = peaks.get(issuer, 0.0)
+            h = min(1.0, max(0.0, 1.0 - registry.market_value(issuer) / peak)) if peak > 0 else 0.0
+            loss_by_issuer[issuer] = h
         target = -lgd * h * loan.outstanding
         change = target - loan.allowance
         if change:
             sheet = sheets[loan.holder]
-            sheet.assets[loan.allowance_account] = sheet.assets.get(loan.allowance_account, 0.0) + change
+            account = loan.allowance_account
+            sheet.assets[account] = sheet.assets.get(account, 0.0) + change
             sheet.net_worth += change
             loan.allowance = target
 
@@ -126,20 +142,34 @@ def _fire_sale_price_impact(m: Any) -> None:
     m.fire_sale_impact *= m.params.gpus.fire_sale_impact_persistence
 
 
-def vendor_exposure(m: Any, vendor: Any) -> float:
-    """The vendor's investments (at cost), loans, backstops, guarantees and undrawn credit
-    lines in its own customers (B$): committed customer financing, Lucent's measure."""
+def vendor_exposures(m: Any) -> dict[str, float]:
+    """Each vendor's investments (at cost), loans, backstops, guarantees and undrawn credit
+    lines in its own customers (B$): committed customer financing, Lucent's measure.
+
+    One pass over the claims for all vendors; each vendor's items are summed in the claims'
+    order, as a sum per vendor would."""
     customers = {f.name for f in m.firms if f.kind in ("lab", "cloud")}
-    stakes = sum(v for (holder, issuer), v in m.invested_at_cost.items() if holder == vendor.name and issuer in customers)
-    loans = sum(l.outstanding for l in m.loans.values() if l.holder == vendor.name)
-    backstops = sum(d.remaining(m.steps) for d in m.deals
-                    if isinstance(d, (CapacityBackstop, Guarantee, FinancingCommitment)) and d.vendor == vendor.name)
-    return stakes + loans + backstops
+    stakes: dict[str, list[float]] = {v.name: [] for v in m.vendors}
+    loans: dict[str, list[float]] = {v.name: [] for v in m.vendors}
+    backstops: dict[str, list[float]] = {v.name: [] for v in m.vendors}
+    for (holder, issuer), cost in m.invested_at_cost.items():  # mostly investors' stakes: one test each
+        if holder in stakes and issuer in customers:
+            stakes[holder].append(cost)
+    for loan in m.loans.values():
+        if loan.holder in loans:
+            loans[loan.holder].append(loan.outstanding)
+    for deal in m.deals:
+        if isinstance(deal, (CapacityBackstop, Guarantee, FinancingCommitment)):
+            backed = backstops.get(deal.vendor)
+            if backed is not None:
+                backed.append(deal.remaining(m.steps))
+    return {name: sum(stakes[name]) + sum(loans[name]) + sum(backstops[name]) for name in stakes}
 
 
 def _circularity(m: Any) -> None:
+    exposures = vendor_exposures(m)
     for vendor in m.vendors:
-        vendor.exposure = vendor_exposure(m, vendor)
+        vendor.exposure = exposures[vendor.name]
         vendor.round_tripped_history.append(m.ledger.round_tripped.pop(vendor.name, 0.0))
 
 

@@ -194,9 +194,35 @@ def _firm_reporter(fn: Any, firm: Any) -> Any:
     return lambda m: fn(firm)
 
 
-def make_datacollector(m: Any, firm_measures: bool = True) -> mesa.DataCollector:
+class RoundtripCollector(mesa.DataCollector):
+    """Mesa's DataCollector for model reporters that all return plain numbers: it calls each
+    reporter once a step and appends the value as it is. (Mesa's own `collect` deep-copies
+    every value, which for a float is a no-op costing as much as the reporter.) The columns,
+    `model_vars` and `get_model_vars_dataframe()` are Mesa's."""
+
+    def __init__(self, model_reporters: dict[str, Any]) -> None:
+        super().__init__(model_reporters=model_reporters)
+        # (reporter, its column) in the reporters' order; a list, not bound `append`s, so that a
+        # deep copy of the model (the burn-in's) would copy the columns and not share them
+        self._columns = [(reporter, self.model_vars[name]) for name, reporter in self.model_reporters.items()]
+
+    def collect(self, model: Any) -> None:
+        self._collection_steps.append(model.time)
+        for reporter, column in self._columns:
+            column.append(reporter(model))
+
+    def keep_only(self, columns: tuple[str, ...]) -> None:
+        """Collect `columns` only from now on and drop the others (with what they collected):
+        a run that keeps no series needs only what its summary reads. Reporters only read
+        the model, so collecting fewer changes nothing else."""
+        self.model_reporters = {name: fn for name, fn in self.model_reporters.items() if name in columns}
+        self.model_vars = {name: self.model_vars[name] for name in self.model_reporters}
+        self._columns = [(fn, self.model_vars[name]) for name, fn in self.model_reporters.items()]
+
+
+def make_datacollector(m: Any, firm_measures: bool = True) -> RoundtripCollector:
     model_reporters = {fn.__name__: fn for fn in CHAIN_REPORTERS}
     for firm in m.firms if firm_measures else ():
         for fn in FIRM_REPORTERS:
             model_reporters[f"{fn.__name__}:{firm.name}"] = _firm_reporter(fn, firm)
-    return mesa.DataCollector(model_reporters=model_reporters)
+    return RoundtripCollector(model_reporters)
