@@ -39,18 +39,15 @@ class Loan:
     bullet: bool = False  # a bond: principal due at maturity, not amortised
     allowance: float = 0.0  # B$ (<= 0): the holder's distress mark against the face
     due_now: float = 0.0  # bond principal falling due this month that was not rolled over
+    # the ledger accounts of the claim and of its allowance, named once (read at every payment)
+    account: str = field(init=False, repr=False, compare=False)
+    allowance_account: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.months_left < 0:
             self.months_left = self.term_months
-
-    @property
-    def account(self) -> str:
-        return f"loan:{self.id}"
-
-    @property
-    def allowance_account(self) -> str:
-        return f"allowance:{self.id}"
+        self.account = f"loan:{self.id}"
+        self.allowance_account = f"allowance:{self.id}"
 
     def interest_due(self) -> float:
         return self.outstanding * self.rate / 12.0
@@ -174,7 +171,7 @@ class TakeOrPay:
 
     def gw_at(self, step: int) -> float:
         """GW due at `step`, the ramp included."""
-        if not self.live(step):
+        if not (self.active and self.start_step <= step < self.end_step):  # not live(step), inline: a hot path
             return 0.0
         if self.ramp_months <= 0:
             return self.gw
