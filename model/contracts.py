@@ -39,18 +39,15 @@ class Loan:
     bullet: bool = False  # a bond: principal due at maturity, not amortised
     allowance: float = 0.0  # B$ (<= 0): the holder's distress mark against the face
     due_now: float = 0.0  # bond principal falling due this month that was not rolled over
+    # the ledger accounts of the claim and of its allowance, named once (read at every payment)
+    account: str = field(init=False, repr=False, compare=False)
+    allowance_account: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.months_left < 0:
             self.months_left = self.term_months
-
-    @property
-    def account(self) -> str:
-        return f"loan:{self.id}"
-
-    @property
-    def allowance_account(self) -> str:
-        return f"allowance:{self.id}"
+        self.account = f"loan:{self.id}"
+        self.allowance_account = f"allowance:{self.id}"
 
     def interest_due(self) -> float:
         return self.outstanding * self.rate / 12.0
@@ -83,6 +80,77 @@ class Loan:
         self.months_left = self.term_months
 
 
+class LoanBook(dict):
+    """The model's loans, (kind, issuer, holder) -> Loan: a dict that also indexes each issuer's
+    loans, so "what does this firm owe" is one look-up instead of a scan of every loan (it is
+    asked a few times per firm and step). Every way a dict can gain or lose an entry goes
+    through the overrides below, so the index never drifts; an issuer's loans come out in the
+    dict's own order (insertion order, a re-inserted key at the end in both)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__()
+        self._by_issuer: dict[str, dict] = {}
+        self.update(*args, **kwargs)
+
+    def issued_by(self, issuer: str):
+        """A view of the issuer's loans, in the book's order (copy it before changing the book)."""
+        return self._by_issuer.get(issuer, _NO_LOANS).values()
+
+    def _unindex(self, key, loan) -> None:
+        loans = self._by_issuer[loan.issuer]
+        del loans[key]
+        if not loans:
+            del self._by_issuer[loan.issuer]
+
+    def __setitem__(self, key, loan) -> None:
+        old = self.get(key)
+        if old is not None and old.issuer != loan.issuer:
+            self._unindex(key, old)
+        super().__setitem__(key, loan)
+        self._by_issuer.setdefault(loan.issuer, {})[key] = loan
+
+    def __delitem__(self, key) -> None:
+        loan = self[key]
+        super().__delitem__(key)
+        self._unindex(key, loan)
+
+    def pop(self, key, *default):
+        if key in self:
+            loan = super().pop(key)
+            self._unindex(key, loan)
+            return loan
+        return super().pop(key, *default)
+
+    def popitem(self):
+        key, loan = super().popitem()
+        self._unindex(key, loan)
+        return key, loan
+
+    def setdefault(self, key, default=None):
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def update(self, *args, **kwargs) -> None:
+        for key, loan in dict(*args, **kwargs).items():
+            self[key] = loan
+
+    def __ior__(self, other):
+        self.update(other)
+        return self
+
+    def clear(self) -> None:
+        super().clear()
+        self._by_issuer.clear()
+
+    def __reduce__(self):
+        # copies and pickles rebuild the book entry by entry, so the index is rebuilt with it
+        return (type(self), (), None, None, iter(self.items()))
+
+
+_NO_LOANS: dict = {}
+
+
 @dataclass(slots=True)
 class TakeOrPay:
     """Compute rented by a lab from a cloud: the lab pays for delivered GW whether used or not."""
@@ -103,7 +171,7 @@ class TakeOrPay:
 
     def gw_at(self, step: int) -> float:
         """GW due at `step`, the ramp included."""
-        if not self.live(step):
+        if not (self.active and self.start_step <= step < self.end_step):  # not live(step), inline: a hot path
             return 0.0
         if self.ramp_months <= 0:
             return self.gw

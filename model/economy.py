@@ -26,7 +26,7 @@ from agents.power_utility import PowerUtility
 from agents.rules import resolve_all
 from model import accounting, markets, reporters, settlement
 from model.investing import open_strategy_book
-from model.contracts import ShareRegistry
+from model.contracts import LoanBook, ShareRegistry
 from model.end_market import EndMarket
 from model.ledger import END_MARKET, Ledger
 from model.losses import LossBook
@@ -118,7 +118,7 @@ class RoundtripModel(mesa.Model):
         self.ledger = Ledger(vendor_tags=tuple(scenario.vendors))
         self.registry = ShareRegistry()
         self.end_market = EndMarket(scenario.end_market)
-        self.loans: dict[tuple[str, str, str], Any] = {}  # (kind, issuer, holder) -> Loan
+        self.loans: LoanBook = LoanBook()  # (kind, issuer, holder) -> Loan, indexed by issuer
         self.loan_ids = itertools.count(1)
         self.contract_ids = itertools.count(1)
         self.deals: list = []
@@ -276,13 +276,13 @@ class RoundtripModel(mesa.Model):
         return cloud.connected_gw + sum([r.gw for r in self.power_requests if r.cloud == name and r.ready_step <= step])
 
     def debts_of(self, name: str) -> list:
-        return [loan for loan in self.loans.values() if loan.issuer == name]
+        return list(self.loans.issued_by(name))
 
     def debt_service_estimate(self, name: str) -> float:
-        return sum(loan.interest_due() + loan.principal_due() for loan in self.debts_of(name))
+        return sum(loan.interest_due() + loan.principal_due() for loan in self.loans.issued_by(name))
 
     def secured_debt(self, name: str) -> float:
-        return sum(loan.outstanding for loan in self.debts_of(name) if loan.collateralised)
+        return sum(loan.outstanding for loan in self.loans.issued_by(name) if loan.collateralised)
 
     def firm_views(self) -> dict[str, dict[str, float]]:
         """What investors see of each listed, solvent firm (computed once a step)."""

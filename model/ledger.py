@@ -82,6 +82,8 @@ class Ledger:
     money_total: float = 0.0
 
     def __post_init__(self) -> None:
+        self._tag_index = {vendor: k for k, vendor in enumerate(self.vendor_tags)}
+        self._no_tags = (0.0,) * len(self.vendor_tags)
         for name in (*OUTSIDE, EXCHANGE):
             self.open(name)
 
@@ -110,6 +112,9 @@ class Ledger:
 
     # ------------------------------------------------------------------ entries
 
+    # `transfer` is the hot path of a run (about 16,000 calls): it writes `_move_tags`,
+    # `_cap_tags` and `_book` out inline, the same operations in the same order.
+
     def transfer(
         self,
         payer: str,
@@ -131,12 +136,60 @@ class Ledger:
             return
         sheets = self.sheets
         a, b = sheets[payer], sheets[payee]
-        self._move_tags(payer, payee, a.assets["cash"], amount, kind, source_tag)
-        a.assets["cash"] -= amount
-        b.assets["cash"] += amount
-        self._cap_tags(payee, b.assets["cash"])
-        _book(a, payer_side, amount, +1)
-        _book(b, payee_side, amount, -1)
+        a_assets, b_assets = a.assets, b.assets
+        tag_index = self._tag_index
+        if tag_index:  # _move_tags, then _cap_tags on the payee, written out
+            tags = self.tags
+            src, dst = tags[payer], tags[payee]
+            payer_cash = a_assets["cash"]
+            traced = amount
+            if source_tag is not None:
+                own = min(amount, max(0.0, payer_cash - sum(src)))
+                dst[tag_index[source_tag]] += own
+                traced = amount - own
+                payer_cash -= own
+            if traced > 0.0:
+                share = traced / payer_cash if payer_cash > traced else 1.0
+                for k, held in enumerate(src):
+                    if held:  # tags are never negative and share > 0: an empty tag moves nothing
+                        moved = held * share
+                        src[k] -= moved
+                        dst[k] += moved
+            if payee in OUTSIDE:
+                dst[:] = self._no_tags
+            else:
+                k = tag_index.get(payee)
+                if k is not None:
+                    if kind == "chip_sale":
+                        self.round_tripped[payee] = self.round_tripped.get(payee, 0.0) + dst[k]
+                    dst[k] = 0.0
+            a_assets["cash"] -= amount
+            cash = b_assets["cash"] + amount
+            b_assets["cash"] = cash
+            total = sum(dst)
+            if total > cash and total > 0.0:
+                scale = max(cash, 0.0) / total
+                for k in range(len(dst)):
+                    dst[k] *= scale
+        else:
+            a_assets["cash"] -= amount
+            b_assets["cash"] += amount
+        side, account = payer_side
+        if side == NET_WORTH:  # _book(a, payer_side, amount, +1)
+            a.net_worth -= amount
+        elif side == ASSET:
+            a_assets[account] = a_assets.get(account, 0.0) + amount
+        else:
+            liabilities = a.liabilities
+            liabilities[account] = liabilities.get(account, 0.0) - amount
+        side, account = payee_side
+        if side == NET_WORTH:  # _book(b, payee_side, amount, -1)
+            b.net_worth += amount
+        elif side == ASSET:
+            b_assets[account] = b_assets.get(account, 0.0) - amount
+        else:
+            liabilities = b.liabilities
+            liabilities[account] = liabilities.get(account, 0.0) + amount
         self.flows.append(Flow(payer, payee, kind, amount))
 
     def service_debt(self, debtor: str, creditor: str, interest: float, principal: float, account: str) -> None:
@@ -146,14 +199,17 @@ class Ledger:
         if amount <= 0.0:
             return
         a, b = self.sheets[debtor], self.sheets[creditor]
-        self._move_tags(debtor, creditor, a.assets["cash"], amount, "interest", None)
-        a.assets["cash"] -= amount
-        b.assets["cash"] += amount
-        self._cap_tags(creditor, b.assets["cash"])
+        a_assets, b_assets = a.assets, b.assets
+        if self.vendor_tags:
+            self._move_tags(debtor, creditor, a_assets["cash"], amount, "interest", None)
+        a_assets["cash"] -= amount
+        b_assets["cash"] += amount
+        if self.vendor_tags:
+            self._cap_tags(creditor, b_assets["cash"])
         a.net_worth -= interest
         b.net_worth += interest
         a.liabilities[account] -= principal
-        b.assets[account] -= principal
+        b_assets[account] -= principal
         if interest > 0.0:
             self.flows.append(Flow(debtor, creditor, "interest", interest))
         if principal > 0.0:
@@ -167,17 +223,21 @@ class Ledger:
         """
         net = sum(values.values())
         holder_sheet, counter_sheet = self.sheets[holder], self.sheets[counterparty]
-        if net > 0:
-            self._move_tags(holder, counterparty, holder_sheet.assets["cash"], net, kind, None)
-        elif net < 0:
-            self._move_tags(counterparty, holder, counter_sheet.assets["cash"], -net, kind, None)
-        holder_sheet.assets["cash"] -= net
-        self._cap_tags(holder, holder_sheet.assets["cash"])
         assets = holder_sheet.assets
+        tagged = bool(self.vendor_tags)
+        if tagged:
+            if net > 0:
+                self._move_tags(holder, counterparty, assets["cash"], net, kind, None)
+            elif net < 0:
+                self._move_tags(counterparty, holder, counter_sheet.assets["cash"], -net, kind, None)
+        assets["cash"] -= net
+        if tagged:
+            self._cap_tags(holder, assets["cash"])
         for account, value in values.items():
             assets[account] = assets.get(account, 0.0) + value
         counter_sheet.assets["cash"] += net
-        counter_sheet.liabilities["settlement"] = counter_sheet.liabilities.get("settlement", 0.0) + net
+        liabilities = counter_sheet.liabilities
+        liabilities["settlement"] = liabilities.get("settlement", 0.0) + net
         if net:
             payer, payee = (holder, counterparty) if net > 0 else (counterparty, holder)
             self.flows.append(Flow(payer, payee, kind, abs(net)))
@@ -193,30 +253,31 @@ class Ledger:
     # ------------------------------------------------------------------ tags
 
     def _move_tags(self, payer: str, payee: str, payer_cash: float, amount: float, kind: str, source_tag: str | None) -> None:
-        if not self.vendor_tags:
-            return
-        src, dst = self.tags[payer], self.tags[payee]
+        tags = self.tags
+        src, dst = tags[payer], tags[payee]
         traced = amount
         if source_tag is not None:
             # a vendor's injection is its own money as far as its untagged cash goes; only the
             # rest is other vendors' money passing through, moved pro rata below
             own = min(amount, max(0.0, payer_cash - sum(src)))
-            dst[self.vendor_tags.index(source_tag)] += own
+            dst[self._tag_index[source_tag]] += own
             traced = amount - own
             payer_cash -= own
         if traced > 0.0:
             share = traced / payer_cash if payer_cash > traced else 1.0
-            for k in range(len(src)):
-                moved = src[k] * share
-                src[k] -= moved
-                dst[k] += moved
+            for k, held in enumerate(src):
+                if held:  # tags are never negative and share > 0: an empty tag moves nothing
+                    moved = held * share
+                    src[k] -= moved
+                    dst[k] += moved
         if payee in OUTSIDE:
-            dst[:] = [0.0] * len(dst)  # money that leaves the economy is no longer traced
-        elif payee in self.vendor_tags:
-            k = self.vendor_tags.index(payee)
-            if kind == "chip_sale":
-                self.round_tripped[payee] = self.round_tripped.get(payee, 0.0) + dst[k]
-            dst[k] = 0.0  # money that comes home loses its tag
+            dst[:] = self._no_tags  # money that leaves the economy is no longer traced
+        else:
+            k = self._tag_index.get(payee)
+            if k is not None:
+                if kind == "chip_sale":
+                    self.round_tripped[payee] = self.round_tripped.get(payee, 0.0) + dst[k]
+                dst[k] = 0.0  # money that comes home loses its tag
 
     def _cap_tags(self, owner: str, cash: float) -> None:
         """Tagged money can never exceed the cash it sits in: money received while an account

@@ -167,7 +167,7 @@ def _obligations(m: Any) -> list[Obligation]:
             continue
         if lab.name not in m.missed_payments:
             for c in lab.contracts:
-                if c.live(step) and c.delivered_gw > 0:
+                if c.delivered_gw > 0 and c.live(step):  # most contracts on the book have not started
                     due.append(Obligation(lab.name, c.cloud, c.rent_due(), "compute_rent"))
         due.append(Obligation(lab.name, REST_OF_WORLD, lab.config.opex + lab.config.opex_share * lab.services_revenue,
                               "opex"))
@@ -212,19 +212,23 @@ def _clear(m: Any, obligations: list[Obligation]) -> dict[str, float]:
     """Eisenberg-Noe clearing: the share of its obligations each firm can pay, given what its
     debtors pay it. Starts from full payment and lowers payments until consistent."""
     owed: dict[str, float] = defaultdict(float)
-    for o in obligations:
+    incoming: dict[str, float] = defaultdict(float)
+    for o in obligations:  # the first round, at full payment (x * 1.0 == x), in the same pass
         owed[o.debtor] += o.amount
-    cash = {name: m.by_name[name].books.cash for name in owed}
+        incoming[o.creditor] += o.amount
+    by_name = m.by_name
+    cash = {name: by_name[name].books.cash for name in owed}
     ratio = {name: 1.0 for name in owed}
-    for _ in range(50):
-        incoming: dict[str, float] = defaultdict(float)
-        for o in obligations:
-            incoming[o.creditor] += o.amount * ratio[o.debtor]
+    for round_ in range(50):
+        if round_:
+            incoming = defaultdict(float)
+            for o in obligations:
+                incoming[o.creditor] += o.amount * ratio[o.debtor]
         changed = False
         for name, total in owed.items():
             if total <= 0:
                 continue
-            can = max(0.0, cash[name] + incoming[name]) / total
+            can = max(0.0, cash[name] + incoming.get(name, 0.0)) / total
             new = min(1.0, can)
             if new < ratio[name] - 1e-12:
                 ratio[name] = new
@@ -282,20 +286,22 @@ def sell_stakes(m: Any, firm: Any, wanted: float) -> float:
 
 
 def _pay(m: Any, obligations: list[Obligation], ratios: dict[str, float]) -> None:
+    transfer, service_debt = m.ledger.transfer, m.ledger.service_debt
     for o in obligations:
-        ratio = ratios[o.debtor]
-        if o.amount * ratio <= 0:
+        paid = o.amount * ratios[o.debtor]
+        if paid <= 0:
             continue
-        if o.loan is not None:  # a short debtor pays interest and principal in the same proportion
+        loan = o.loan
+        if loan is not None:  # a short debtor pays interest and principal in the same proportion
+            ratio = ratios[o.debtor]
             principal = o.principal * ratio
-            o.loan.outstanding -= principal
-            o.loan.paid_instalment()
-            m.ledger.service_debt(o.debtor, o.creditor, (o.amount - o.principal) * ratio, principal, o.loan.account)
+            loan.outstanding -= principal
+            loan.paid_instalment()
+            service_debt(o.debtor, o.creditor, (o.amount - o.principal) * ratio, principal, loan.account)
         else:
-            m.ledger.transfer(o.debtor, o.creditor, o.amount * ratio, o.kind, o.payer_side, o.payee_side,
-                              source_tag=o.source_tag)
+            transfer(o.debtor, o.creditor, paid, o.kind, o.payer_side, o.payee_side, o.source_tag)
             if o.deal is not None:
-                o.deal.paid += o.amount * ratio
+                o.deal.paid += paid
 
 
 # ----------------------------------------------------------------------------- default

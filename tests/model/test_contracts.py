@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import copy
+import pickle
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from model.contracts import (
     CapacityBackstop,
@@ -10,6 +15,7 @@ from model.contracts import (
     FinancingCommitment,
     Guarantee,
     Loan,
+    LoanBook,
     RoundParticipation,
     ShareRegistry,
     TakeOrPay,
@@ -68,6 +74,41 @@ def test_first_draw_on_an_empty_facility_takes_the_new_rate():
     facility = loan(outstanding=0.0, rate=0.10)
     facility.draw(5.0, 0.08)
     assert facility.rate == pytest.approx(0.08)
+
+
+def _scan(book: dict, issuer: str) -> list:
+    return [l for l in book.values() if l.issuer == issuer]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["set", "pop", "del", "update", "setdefault", "popitem", "clear"]),
+                          st.sampled_from(["gpu_backed", "vendor_loan"]), st.sampled_from("ABC"),
+                          st.sampled_from("XY")), max_size=40))
+def test_loan_book_index_gives_each_issuers_loans_in_the_order_of_a_scan(operations):
+    book, plain, ids = LoanBook(), {}, iter(range(1000))
+    for op, kind, issuer, holder in operations:
+        key = (kind, issuer, holder)
+        new = Loan(next(ids), kind, holder, issuer, 1.0, 0.1, 12)
+        if op == "set":
+            book[key] = plain[key] = new
+        elif op == "pop":
+            assert book.pop(key, None) is plain.pop(key, None)
+        elif op == "del" and key in plain:
+            del book[key], plain[key]
+        elif op == "update":
+            book.update({key: new})
+            plain.update({key: new})
+        elif op == "setdefault":
+            assert book.setdefault(key, new) is plain.setdefault(key, new)
+        elif op == "popitem" and plain:
+            assert book.popitem() == plain.popitem()
+        elif op == "clear":
+            book.clear()
+            plain.clear()
+        assert list(book.items()) == list(plain.items())
+    for twin in (book, copy.deepcopy(book), pickle.loads(pickle.dumps(book))):
+        for issuer in "ABCD":
+            assert [l.id for l in twin.issued_by(issuer)] == [l.id for l in _scan(plain, issuer)]
 
 
 # ----------------------------------------------------------------------------- take-or-pay
