@@ -8,7 +8,8 @@ default) over a small grid. Parallel efficiency = 2-worker throughput / (2 x 1-w
 throughput), with the 1-worker run in-process (no IPC at all: the strictest reference). Runner
 overhead = (wall time x workers - summed per-run model time) / summed model time. Peak memory
 is the maximum RSS of the parent (runner + storage) and of the largest worker, measured in a
-fresh process per size, with 1-step runs so that 10,000 runs finish quickly.
+fresh process per size, with 1-step runs so that 10,000 runs finish quickly (`--memory-runs
+1000,100000` for the issue's range).
 """
 
 from __future__ import annotations
@@ -162,6 +163,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=300, help="runs per throughput measurement")
     parser.add_argument("--steps", type=int, default=24, help="months per run in the throughput measurements")
     parser.add_argument("--skip-phase-diagram", action="store_true")
+    parser.add_argument("--memory-runs", default="1000,10000", metavar="N,M",
+                        help="sweep sizes whose peak memory is compared (100,000 takes about 11 minutes)")
     parser.add_argument("--against", default=",".join(DEFAULT_REFERENCES),
                         help="commits whose default sweep is timed beside this tree's, comma-separated (\"\" for none)")
     parser.add_argument("--memory-child", nargs=2, help=argparse.SUPPRESS)
@@ -190,11 +193,13 @@ def main() -> None:
               f"Dask: {dask['runs_per_s'] / (2 * one['runs_per_s']):.3f}")
 
         print("peak memory, summary-only runs of 1 month on 2 local workers:")
-        small, large = memory(folder, 1_000), memory(folder, 10_000)
-        for r in (small, large):
-            print(f"  {r['runs']:>6} runs: parent {r['parent_mib']:6.1f} MiB, largest worker {r['worker_mib']:6.1f} MiB, wall {r['wall_s']:.1f} s")
-        print(f"  ratio 10,000 / 1,000: parent {large['parent_mib'] / small['parent_mib']:.3f}, "
-              f"worker {large['worker_mib'] / small['worker_mib']:.3f}")
+        sizes = [int(n) for n in args.memory_runs.split(",")]
+        measured = [memory(folder, n) for n in sizes]
+        for r in measured:
+            print(f"  {r['runs']:>7,} runs: parent {r['parent_mib']:6.1f} MiB, largest worker {r['worker_mib']:6.1f} MiB, wall {r['wall_s']:.1f} s")
+        small, large = measured[0], measured[-1]
+        print(f"  ratio {large['runs']:,} / {small['runs']:,}: parent {large['parent_mib'] / small['parent_mib']:.3f}, "
+              f"worker {large['worker_mib'] / small['worker_mib']:.3f} (target: flat)")
 
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     if not args.skip_phase_diagram:
