@@ -475,6 +475,25 @@ def update_funding_outlook(m: Any) -> None:
         lab.investor_funding = max(0.0, min(offers, m.params.funding_rounds.max_dilution * valuation))
 
 
+class _TradingDesk:
+    """What secondary trading needs that changes only when the listed firms do: the investors'
+    names, the share accounts and the (investor, firm) keys of the cost basis."""
+
+    def __init__(self, investors: list, listed: list[str]) -> None:
+        self.investors, self.listed = investors, listed
+        self.names = [i.name for i in investors]
+        self.absent = [0.0] * len(investors)  # a holder missing from a register holds nothing
+        self.accounts = [f"shares:{name}" for name in listed]
+        self.keys = [(holder, firm) for holder in self.names for firm in listed]  # row-major, as the matrices
+
+
+def _trading_desk(m: Any, investors: list, listed: list[str]) -> _TradingDesk:
+    desk = getattr(m, "trading_desk", None)
+    if desk is None or desk.listed != listed or desk.investors != investors:
+        desk = m.trading_desk = _TradingDesk(investors, listed)
+    return desk
+
+
 def _secondary_trading(m: Any) -> None:
     """Investors move part of the way towards their target holdings (`trade_speed`); a
     log-linear market maker moves each price by the net demand over the firm's market value,
@@ -487,17 +506,27 @@ def _secondary_trading(m: Any) -> None:
     which nets to zero.
 
     Computed on an investors x firms matrix: one pass instead of a loop per firm and investor.
+    The matrices are C-ordered investors x firms: numpy sums along an axis in an order that
+    depends on the memory layout, so the layout is part of the result.
     """
     inv = m.params.investors
     registry = m.registry
-    listed = [f.name for f in m.active_firms() if registry.outstanding[f.name] > 0 and registry.price[f.name] > 0]
+    prices, outstanding, registers = registry.price, registry.outstanding, registry.holdings
+    listed = [f.name for f in m.active_firms() if outstanding[f.name] > 0 and prices[f.name] > 0]
     investors = list(m.investors)
     if not listed or not investors:
         return
-    held = np.array([[registry.holdings[f].get(i.name, 0.0) for f in listed] for i in investors])  # shares
-    target = np.array([[i.targets.get(f, 0.0) for f in listed] for i in investors])  # B$
-    old_price = np.array([registry.price[f] for f in listed])
-    market_value = old_price * np.array([registry.outstanding[f] for f in listed])
+    desk = _trading_desk(m, investors, listed)
+    names = desk.names
+    # shares, read register by register, then laid out investors x firms
+    held = np.array([list(map(registers[f].get, names, desk.absent)) for f in listed]).T.copy()
+    decided = getattr(m, "investor_targets", None)  # this month's targets as one table (InvestorPanel)
+    if decided is not None and decided[1] == listed and decided[0] == investors:
+        target = decided[2]
+    else:
+        target = np.array([[i.targets.get(f, 0.0) for f in listed] for i in investors])  # B$
+    old_price = np.array([prices[f] for f in listed])
+    market_value = old_price * np.array([outstanding[f] for f in listed])
     orders = inv.trade_speed * (target - held * old_price)  # B$, + buy, - sell
     net_demand = orders.sum(axis=0)
     log_move = np.clip(inv.price_impact * net_demand / market_value, -inv.max_price_move, inv.max_price_move)
@@ -514,23 +543,25 @@ def _secondary_trading(m: Any) -> None:
     sell *= np.divide(bought, sell_total, out=np.zeros_like(bought), where=sell_total > 0)
     shares_delta = buy - sell  # shares per investor and firm
     traded_value = (shares_delta * trade_price).tolist()  # B$ per investor and firm
-    new_held = (held + shares_delta).tolist()
-    names = [i.name for i in investors]
-    accounts = [f"shares:{name}" for name in listed]
-    for j, name in enumerate(listed):
-        registry.price[name] = float(trade_price[j])
-        holdings = registry.holdings[name]
-        for k, holder in enumerate(names):
-            if new_held[k][j] or holder in holdings:
-                holdings[holder] = new_held[k][j]
+    for name, price, column in zip(listed, trade_price.tolist(), (held + shares_delta).T.tolist()):
+        prices[name] = price
+        holdings = registers[name]
+        if 0.0 in column:  # a zero is written only over a holding already registered
+            for holder, shares in zip(names, column):
+                if shares or holder in holdings:
+                    holdings[holder] = shares
+        else:
+            holdings.update(zip(names, column))
     # buyers pay in before sellers are paid out, so sellers receive the buyers' money (and its tags)
-    order = sorted(range(len(names)), key=lambda k: -sum(traded_value[k]))
-    for k in order:
-        values = {accounts[j]: v for j, v in enumerate(traded_value[k]) if v}
+    net_paid = [-total for total in map(sum, traded_value)]
+    accounts, settle = desk.accounts, m.ledger.settle_trades
+    for k in sorted(range(len(names)), key=net_paid.__getitem__):
+        row = traded_value[k]
+        values = dict(zip(accounts, row)) if 0.0 not in row else {a: v for a, v in zip(accounts, row) if v}
         if values:
-            m.ledger.settle_trades(names[k], "exchange", values)
+            settle(names[k], "exchange", values)
     m.ledger.untag_all("exchange")  # what is left is rounding: the exchange ends every month at zero
-    record_secondary_trades(m, listed, names, held, shares_delta, trade_price)
+    record_secondary_trades(m, listed, names, held, shares_delta, trade_price, desk.keys)
 
 
 # ----------------------------------------------------------------------------- prices
