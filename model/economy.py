@@ -21,7 +21,7 @@ import numpy as np
 from agents.ai_lab import AILab
 from agents.chip_vendor import ChipVendor
 from agents.cloud_provider import CloudProvider
-from agents.investor import Investor
+from agents.investor import Investor, InvestorPanel
 from agents.power_utility import PowerUtility
 from agents.rules import resolve_all
 from model import accounting, markets, reporters, settlement
@@ -186,7 +186,11 @@ class RoundtripModel(mesa.Model):
         prices = {name: self.registry.price[name] for name in self.registry.price}
         self.strategies.review(prices, self.expected_returns, self.rules["investor.allocation"], inv.risk_aversion,
                                inv.max_equity_share, inv.memory)
-        self.investors.do("decide")
+        # all investors at once, as each would in turn (agents.investor.InvestorPanel); made at
+        # the first step, after the constructor has built the investors
+        if getattr(self, "investor_panel", None) is None:
+            self.investor_panel = InvestorPanel(self.investors)
+        self.investor_targets = self.investor_panel.decide(self)
 
     def trade(self) -> None:
         """Markets clear in a fixed order: power, compute, chips, credit, equity."""
