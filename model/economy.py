@@ -183,7 +183,7 @@ class RoundtripModel(mesa.Model):
             agent.decide()
         self.expected_returns = self.expectations_by_strategy()
         inv = self.params.investors
-        prices = {name: self.registry.price[name] for name in self.registry.price}
+        prices = dict(self.registry.price)
         self.strategies.review(prices, self.expected_returns, self.rules["investor.allocation"], inv.risk_aversion,
                                inv.max_equity_share, inv.memory)
         # all investors at once, as each would in turn (agents.investor.InvestorPanel); made at
@@ -293,7 +293,8 @@ class RoundtripModel(mesa.Model):
         investor. Every strategy is evaluated, used or not: its recommended portfolio is
         scored for the switching rule."""
         views = self.firm_views()
-        return {
-            strategy: {name: self.rules[f"investor.expectation.{strategy}"](**view) for name, view in views.items()}
-            for strategy in self.strategies.predisposition
-        }
+        expectations = {}
+        for strategy in self.strategies.predisposition:
+            expect = self.rules[f"investor.expectation.{strategy}"]
+            expectations[strategy] = {name: expect(**view) for name, view in views.items()}
+        return expectations

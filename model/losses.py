@@ -134,10 +134,12 @@ def record_secondary_trades(m: Any, listed: list[str], investors: list[str], hel
     if keys is None:
         keys = [(holder, firm) for holder in investors for firm in listed]
     old = list(map(cost.get, keys))
-    present = None if None not in old else [v is not None for v in old]
-    if present is not None:
-        old = [0.0 if v is None else v for v in old]
-    basis = np.array(old).reshape(delta.shape)
+    basis = np.array(old)
+    present = None
+    if basis.dtype == object:  # some pair has no basis yet (None): it counts as 0 and is written only by a purchase
+        present = [v is not None for v in old]
+        basis = np.array([0.0 if v is None else v for v in old])
+    basis = basis.reshape(delta.shape)
     bought = basis + delta * price
     kept = 1.0 + np.divide(delta, held, out=np.zeros_like(delta), where=held > 0)  # share of the stake kept
     sold = basis * np.where(held > 0, np.where(kept > 0.0, kept, 0.0), 0.0)

@@ -462,17 +462,20 @@ def update_funding_outlook(m: Any) -> None:
     """What each lab can expect to raise, for the commitments it signs next month: what its
     vendor deals will still pay in (remaining equity-for-deployment and round-participation
     caps) and what one round would raise from investors at today's sentiment."""
-    offers = sum(o for _, o in _investor_offers(m))
+    offers = sum([o for _, o in _investor_offers(m)])
+    max_dilution = m.params.funding_rounds.max_dilution
+    deployment = [d for d in m.deals if isinstance(d, EquityForDeployment)]
+    participation = [d for d in m.deals if isinstance(d, RoundParticipation)]
     for lab in m.labs:
         if lab.defaulted:
             continue
-        deals = sum(d.cap - d.invested for d in m.deals if isinstance(d, EquityForDeployment) and d.lab == lab.name
+        deals = sum(d.cap - d.invested for d in deployment if d.lab == lab.name
                     and d.active and not m.by_name[d.vendor].defaulted)
-        deals += sum(d.remaining(m.steps) for d in m.deals if isinstance(d, RoundParticipation) and d.lab == lab.name
+        deals += sum(d.remaining(m.steps) for d in participation if d.lab == lab.name
                      and not m.by_name[d.vendor].defaulted)
         valuation, _ = round_terms(m, lab)
         lab.deal_funding = max(0.0, deals)
-        lab.investor_funding = max(0.0, min(offers, m.params.funding_rounds.max_dilution * valuation))
+        lab.investor_funding = max(0.0, min(offers, max_dilution * valuation))
 
 
 class _TradingDesk:
@@ -529,10 +532,13 @@ def _secondary_trading(m: Any) -> None:
     market_value = old_price * np.array([outstanding[f] for f in listed])
     orders = inv.trade_speed * (target - held * old_price)  # B$, + buy, - sell
     net_demand = orders.sum(axis=0)
-    log_move = np.clip(inv.price_impact * net_demand / market_value, -inv.max_price_move, inv.max_price_move)
+    # np.clip's bounds, without its Python-level wrapper
+    log_move = np.minimum(np.maximum(inv.price_impact * net_demand / market_value, -inv.max_price_move),
+                          inv.max_price_move)
     trade_price = old_price * np.exp(log_move)
-    buy = np.where(orders > 0, orders / trade_price, 0.0)
-    sell = np.where(orders < 0, np.minimum(-orders / trade_price, held), 0.0)
+    shares_ordered = orders / trade_price  # (-a / b is -(a / b) exactly: one division serves buyers and sellers)
+    buy = np.where(orders > 0, shares_ordered, 0.0)
+    sell = np.where(orders < 0, np.minimum(-shares_ordered, held), 0.0)
     buy_total, sell_total = buy.sum(axis=0), sell.sum(axis=0)
     matched = np.minimum(buy_total, sell_total)
     buy *= np.divide(matched, buy_total, out=np.zeros_like(matched), where=buy_total > 0)
@@ -571,19 +577,21 @@ def firm_views(m: Any) -> dict[str, dict[str, float]]:
     """What every investor sees of each solvent firm: market value, trailing revenue and
     profit over the months it has reported, the neutral multiple, its share price's return
     over the last three months, the market's sentiment."""
-    inv = m.params.investors
+    multiple = m.params.investors.revenue_multiple
+    lab_multiple = multiple * m.params.funding_rounds.lab_multiple_factor
+    price, outstanding, sentiment = m.registry.price, m.registry.outstanding, m.prices.sentiment
     views = {}
     for firm in m.active_firms():
-        value = m.registry.market_value(firm.name)
+        name = firm.name
         # the return on a share, not the change in market value: new shares issued in a round
         # are not a rise in price
         past = firm.price_history
-        recent = (m.registry.price[firm.name] / past[0] - 1.0) if past and past[0] > 0 else 0.0
+        recent = (price[name] / past[0] - 1.0) if past and past[0] > 0 else 0.0
         revenue, profit, months = _reported(firm)
-        views[firm.name] = {
-            "market_value": value, "revenue_t12m": revenue, "profit_t12m": profit,
-            "multiple": inv.revenue_multiple * (m.params.funding_rounds.lab_multiple_factor if firm.kind == "lab" else 1.0),
-            "recent_return": recent, "sentiment": m.prices.sentiment, "months_reported": months,
+        views[name] = {
+            "market_value": outstanding[name] * price[name], "revenue_t12m": revenue, "profit_t12m": profit,
+            "multiple": lab_multiple if firm.kind == "lab" else multiple,
+            "recent_return": recent, "sentiment": sentiment, "months_reported": months,
         }
     return views
 
