@@ -54,7 +54,7 @@ class Investor(mesa.Agent):
 
     @targets.setter
     def targets(self, targets: dict[str, float]) -> None:
-        self._targets = targets
+        self._targets, self._target_row = targets, None
 
     def decide(self) -> None:
         """Pick this month's strategy by the strategies' fitness (one uniform draw from the
@@ -88,18 +88,29 @@ class InvestorPanel:
     def __init__(self, investors: list[Investor]) -> None:
         self.investors = list(investors)
         self._base: tuple[list[str], np.ndarray] | None = None  # base weights by firm (fixed at the start)
+        self._table: tuple[list[str], np.ndarray] | None = None  # this month's targets, when decided as a table
 
     def base_weights(self, firms: list[str]) -> np.ndarray:
         if self._base is None or self._base[0] != firms:
             self._base = (firms, np.array([[i.base_weights.get(f, 0.0) for f in firms] for i in self.investors]))
         return self._base[1]
 
-    def decide(self, model: Any) -> tuple[list[Investor], list[str], np.ndarray] | None:
-        """Every investor's strategy and targets; returns (investors, firms, targets in B$) when
-        the targets were computed as a table, else None."""
+    def target_table(self, investors: list[Investor], firms: list[str]) -> np.ndarray | None:
+        """The targets (B$) of `investors` in `firms` as one table, when they are this panel's
+        investors, decided together over these firms, and none has set its targets since."""
+        if self._table is None or investors != self.investors or firms != self._table[0]:
+            return None
+        table = self._table[1]
+        if any(i._target_row is None or i._target_row[1] is not table for i in investors):
+            return None
+        return table
+
+    def decide(self, model: Any) -> None:
+        """Every investor's strategy and targets."""
+        self._table = None
         investors, rules, cfg, book = self.investors, model.rules, model.params.investors, model.strategies
         if not investors:
-            return None
+            return
         # one draw per investor in turn: the same numbers as one call each
         draws = model.rng_for("trading").random(len(investors)).tolist()
         if rules["investor.strategy_choice"] is logit_switching:
@@ -114,7 +125,7 @@ class InvestorPanel:
         if rules["investor.allocation"] is not tilt or any(list(e) != firms for e in expected.values()):
             for investor in investors:
                 investor.set_targets()
-            return None
+            return
         # tilt (base weight x (1 + risk aversion x expected return), never below 0), scaled so
         # shares stay within max_equity_share of wealth, times wealth: target_weights' float
         # operations element by element; row totals are Python sums, as there
@@ -128,4 +139,4 @@ class InvestorPanel:
         table = weights * np.array(scale)[:, None] * np.array(wealth)[:, None]
         for row, investor in enumerate(investors):
             investor._targets, investor._target_row = None, (firms, table, row)
-        return investors, firms, table
+        self._table = (firms, table)

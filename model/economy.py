@@ -190,7 +190,7 @@ class RoundtripModel(mesa.Model):
         # the first step, after the constructor has built the investors
         if getattr(self, "investor_panel", None) is None:
             self.investor_panel = InvestorPanel(self.investors)
-        self.investor_targets = self.investor_panel.decide(self)
+        self.investor_panel.decide(self)
 
     def trade(self) -> None:
         """Markets clear in a fixed order: power, compute, chips, credit, equity."""

@@ -523,11 +523,10 @@ def _secondary_trading(m: Any) -> None:
     names = desk.names
     # shares, read register by register, then laid out investors x firms
     held = np.array([list(map(registers[f].get, names, desk.absent)) for f in listed]).T.copy()
-    decided = getattr(m, "investor_targets", None)  # this month's targets as one table (InvestorPanel)
-    if decided is not None and decided[1] == listed and decided[0] == investors:
-        target = decided[2]
-    else:
-        target = np.array([[i.targets.get(f, 0.0) for f in listed] for i in investors])  # B$
+    panel = getattr(m, "investor_panel", None)  # made at the first decide
+    target = panel.target_table(investors, listed) if panel is not None else None  # B$
+    if target is None:
+        target = np.array([[i.targets.get(f, 0.0) for f in listed] for i in investors])
     old_price = np.array([prices[f] for f in listed])
     market_value = old_price * np.array([outstanding[f] for f in listed])
     orders = inv.trade_speed * (target - held * old_price)  # B$, + buy, - sell

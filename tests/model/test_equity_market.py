@@ -194,7 +194,19 @@ def test_custom_investor_rules_still_give_a_valid_run():
     m = RoundtripModel(load_scenario("baseline").with_overrides(CUSTOM), rng=5, check_invariants=True)
     for _ in range(36):
         m.step()
-    assert m.investor_targets is None  # no table: targets came from each investor's own rule
+    assert m.investor_panel.target_table(list(m.investors), list(m.expected_returns["trend"])) is None  # rule by rule
     assert len({i.strategy for i in m.investors}) >= 1
     for investor in m.investors:
         assert investor.books.cash >= -1e-9
+
+
+def test_targets_set_after_deciding_together_are_the_ones_traded():
+    """An investor whose targets are set after the panel decided (a rule, a page, a test) is
+    traded on those targets: the panel's table no longer stands for it."""
+    m = RoundtripModel(load_scenario("baseline"), rng=2, check_invariants=False)
+    m.step()
+    m.decide()
+    investors, firms = list(m.investors), list(m.expected_returns["trend"])
+    assert m.investor_panel.target_table(investors, firms) is not None
+    investors[0].targets = {firm: 0.0 for firm in firms}
+    assert m.investor_panel.target_table(investors, firms) is None
