@@ -578,17 +578,17 @@ def firm_views(m: Any) -> dict[str, dict[str, float]]:
     over the last three months, the market's sentiment."""
     multiple = m.params.investors.revenue_multiple
     lab_multiple = multiple * m.params.funding_rounds.lab_multiple_factor
-    price, outstanding, sentiment = m.registry.price, m.registry.outstanding, m.prices.sentiment
+    registry, sentiment = m.registry, m.prices.sentiment
     views = {}
     for firm in m.active_firms():
         name = firm.name
         # the return on a share, not the change in market value: new shares issued in a round
         # are not a rise in price
         past = firm.price_history
-        recent = (price[name] / past[0] - 1.0) if past and past[0] > 0 else 0.0
+        recent = (registry.price[name] / past[0] - 1.0) if past and past[0] > 0 else 0.0
         revenue, profit, months = _reported(firm)
         views[name] = {
-            "market_value": outstanding[name] * price[name], "revenue_t12m": revenue, "profit_t12m": profit,
+            "market_value": registry.market_value(name), "revenue_t12m": revenue, "profit_t12m": profit,
             "multiple": lab_multiple if firm.kind == "lab" else multiple,
             "recent_return": recent, "sentiment": sentiment, "months_reported": months,
         }
