@@ -10,6 +10,7 @@ Each clearing function reads the agents' plans, applies the pricing rules of
 from __future__ import annotations
 
 import math
+import operator
 from typing import Any
 
 import numpy as np
@@ -485,6 +486,8 @@ class _TradingDesk:
     def __init__(self, investors: list, listed: list[str]) -> None:
         self.investors, self.listed = investors, listed
         self.names = [i.name for i in investors]
+        # every investor's entry in a register at once (a tuple from two names on; KeyError if one has none)
+        self.entries = operator.itemgetter(*self.names) if len(self.names) > 1 else None
         self.absent = [0.0] * len(investors)  # a holder missing from a register holds nothing
         self.accounts = [f"shares:{name}" for name in listed]
         self.keys = [(holder, firm) for holder in self.names for firm in listed]  # row-major, as the matrices
@@ -522,7 +525,15 @@ def _secondary_trading(m: Any) -> None:
     desk = _trading_desk(m, investors, listed)
     names = desk.names
     # shares, read register by register, then laid out investors x firms
-    held = np.array([list(map(registers[f].get, names, desk.absent)) for f in listed]).T.copy()
+    held_by_firm = None
+    if desk.entries is not None:
+        try:
+            held_by_firm = [desk.entries(registers[f]) for f in listed]
+        except KeyError:  # not every investor is on every register
+            pass
+    if held_by_firm is None:
+        held_by_firm = [list(map(registers[f].get, names, desk.absent)) for f in listed]
+    held = np.array(held_by_firm).T.copy()
     panel = getattr(m, "investor_panel", None)  # made at the first decide
     target = panel.target_table(investors, listed) if panel is not None else None  # B$
     if target is None:
