@@ -187,9 +187,10 @@ class RoundtripModel(mesa.Model):
         self.strategies.review(prices, self.expected_returns, self.rules["investor.allocation"], inv.risk_aversion,
                                inv.max_equity_share, inv.memory)
         # all investors at once, as each would in turn (agents.investor.InvestorPanel); made at
-        # the first step, after the constructor has built the investors
-        if getattr(self, "investor_panel", None) is None:
-            self.investor_panel = InvestorPanel(self.investors)
+        # the first step, after the constructor has built the investors, and again if they change
+        investors = list(self.investors)
+        if getattr(self, "investor_panel", None) is None or self.investor_panel.investors != investors:
+            self.investor_panel = InvestorPanel(investors)
         self.investor_panel.decide(self)
 
     def trade(self) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from agents.investor import STRATEGIES
+from agents.investor import STRATEGIES, InvestorPanel
 from agents.rules import investor_rules
 from model.economy import RoundtripModel
 from model.investing import StrategyBook
@@ -157,7 +157,7 @@ CUSTOM = {"rules.investor.allocation": "tests.model.custom_investor_rules.half_t
           "rules.investor.strategy_choice": "tests.model.custom_investor_rules.follow_the_best"}
 
 
-class _OneByOne:
+class _OneByOne(InvestorPanel):
     """Investors deciding one after the other, as before the panel."""
 
     def decide(self, model):
@@ -179,7 +179,7 @@ def test_investors_deciding_together_is_each_deciding_in_turn(overrides):
         m.step()
         # (deciding creates no loan or contract: fresh id counters do, and itertools.count does not deepcopy)
         alone = copy.deepcopy(m, {id(m.loan_ids): itertools.count(), id(m.contract_ids): itertools.count()})
-        alone.investor_panel = _OneByOne()
+        alone.investor_panel = _OneByOne(alone.investors)
         m.decide()
         alone.decide()
         for together, apart in zip(m.investors, alone.investors):
