@@ -141,8 +141,9 @@ def record_secondary_trades(m: Any, listed: list[str], investors: list[str], hel
         basis = np.array([0.0 if v is None else v for v in old])
     basis = basis.reshape(delta.shape)
     bought = basis + delta * price
-    kept = 1.0 + np.divide(delta, held, out=np.zeros_like(delta), where=held > 0)  # share of the stake kept
-    sold = basis * np.where(held > 0, np.where(kept > 0.0, kept, 0.0), 0.0)
+    # the share of the stake kept: 1 + delta / held, nothing of a stake of no shares (-1 + 1)
+    kept = 1.0 + np.divide(delta, held, out=np.full_like(delta, -1.0), where=held > 0)
+    sold = basis * np.where(kept > 0.0, kept, 0.0)
     # delta != 0 is also true for NaN, which the per-trade rule treated as a sale
     new = np.where(delta > 0, bought, np.where(delta != 0, sold, basis)).ravel().tolist()
     if present is None:  # every pair has a basis already: rewriting an untouched one changes nothing

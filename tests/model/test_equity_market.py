@@ -210,3 +210,41 @@ def test_targets_set_after_deciding_together_are_the_ones_traded():
     assert m.investor_panel.target_table(investors, firms) is not None
     investors[0].targets = {firm: 0.0 for firm in firms}
     assert m.investor_panel.target_table(investors, firms) is None
+
+
+def _cost_basis_trade_by_trade(cost, listed, investors, held, delta, price):
+    """record_secondary_trades as it was, one dict update per trade: the reference."""
+    rows, cols = np.nonzero(delta)
+    for k, j in zip(rows.tolist(), cols.tolist()):
+        key, change, shares, p = (investors[k], listed[j]), float(delta[k, j]), float(held[k, j]), float(price[j])
+        if change > 0:
+            cost[key] = cost.get(key, 0.0) + change * p
+        elif key in cost:
+            cost[key] *= max(0.0, 1.0 + change / shares) if shares > 0 else 0.0
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_cost_basis_on_the_matrix_is_the_trade_by_trade_update(seed):
+    """Same values to the bit and the same key order, with pairs that have no basis yet, stakes
+    of no shares, whole stakes sold and pairs that do not trade."""
+    from types import SimpleNamespace
+
+    from model.losses import record_secondary_trades
+
+    rng = np.random.default_rng(seed)
+    investors, listed = [f"i{k}" for k in range(6)], ["A", "B", "C", "D"]
+    held = np.where(rng.random((6, 4)) < 0.2, 0.0, rng.random((6, 4)) * 10)
+    delta = rng.normal(size=(6, 4)) * 3
+    delta[rng.random((6, 4)) < 0.2] = 0.0
+    sell_all = rng.random((6, 4)) < 0.1
+    delta[sell_all] = -held[sell_all]
+    price = rng.random(4) * 5 + 0.5
+    pairs = [(i, f) for i in investors for f in listed]
+    cost = {pair: float(v) for pair, v in zip(pairs, rng.random(len(pairs)) * 20) if rng.random() < 0.7 or seed % 4 == 0}
+    expected = dict(cost)
+    _cost_basis_trade_by_trade(expected, listed, investors, held, delta, price)
+    m = SimpleNamespace(invested_at_cost=dict(cost))
+    record_secondary_trades(m, listed, investors, held, delta, price)
+    assert list(m.invested_at_cost) == list(expected)
+    assert [np.float64(v).tobytes() for v in m.invested_at_cost.values()] == \
+        [np.float64(v).tobytes() for v in expected.values()]
