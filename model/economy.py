@@ -21,7 +21,7 @@ import numpy as np
 from agents.ai_lab import AILab
 from agents.chip_vendor import ChipVendor
 from agents.cloud_provider import CloudProvider
-from agents.investor import Investor
+from agents.investor import Investor, InvestorPanel
 from agents.power_utility import PowerUtility
 from agents.rules import resolve_all
 from model import accounting, markets, reporters, settlement
@@ -187,10 +187,15 @@ class RoundtripModel(mesa.Model):
             agent.decide()
         self.expected_returns = self.expectations_by_strategy()
         inv = self.params.investors
-        prices = {name: self.registry.price[name] for name in self.registry.price}
+        prices = dict(self.registry.price)
         self.strategies.review(prices, self.expected_returns, self.rules["investor.allocation"], inv.risk_aversion,
                                inv.max_equity_share, inv.memory)
-        self.investors.do("decide")
+        # all investors at once, as each would in turn (agents.investor.InvestorPanel); made at
+        # the first step, after the constructor has built the investors, and again if they change
+        investors = list(self.investors)
+        if getattr(self, "investor_panel", None) is None or self.investor_panel.investors != investors:
+            self.investor_panel = InvestorPanel(investors)
+        self.investor_panel.decide(self)
 
     def trade(self) -> None:
         """Markets clear in a fixed order: power, compute, chips, credit, equity."""
@@ -299,7 +304,8 @@ class RoundtripModel(mesa.Model):
         investor. Every strategy is evaluated, used or not: its recommended portfolio is
         scored for the switching rule."""
         views = self.firm_views()
-        return {
-            strategy: {name: self.rules[f"investor.expectation.{strategy}"](**view) for name, view in views.items()}
-            for strategy in self.strategies.predisposition
-        }
+        expectations = {}
+        for strategy in self.strategies.predisposition:
+            expect = self.rules[f"investor.expectation.{strategy}"]
+            expectations[strategy] = {name: expect(**view) for name, view in views.items()}
+        return expectations

@@ -36,9 +36,10 @@ class StrategyBook:
                risk_aversion: float, max_equity_share: float, memory: float) -> None:
         """Score last month's recommendations at today's prices, then record this month's.
         A firm that has defaulted since (price 0) returned -100 %."""
+        before = self.prices
         for h, weights in self.recommended.items():
-            realised = sum(w * (prices.get(firm, 0.0) / self.prices[firm] - 1.0)
-                           for firm, w in weights.items() if self.prices.get(firm, 0.0) > 0)
+            realised = sum([w * (prices.get(firm, 0.0) / before[firm] - 1.0)
+                            for firm, w in weights.items() if before.get(firm, 0.0) > 0])
             self.fitness[h] = strategy_fitness(self.fitness[h], realised, memory)
         self.recommended = {h: target_weights(expected[h], self.base_weights, allocate, risk_aversion, max_equity_share)
                             for h in self.recommended}

@@ -121,17 +121,33 @@ def exposure_at_risk(m: Any) -> float:
 
 
 def record_secondary_trades(m: Any, listed: list[str], investors: list[str], held: np.ndarray, delta: np.ndarray,
-                            price: np.ndarray) -> None:
+                            price: np.ndarray, keys: list[tuple[str, str]] | None = None) -> None:
     """Cost basis through secondary trades: a buyer adds what it paid, a seller's basis falls at
-    average cost (in proportion to the shares it sold)."""
-    cost = m.invested_at_cost
-    rows, cols = np.nonzero(delta)
-    if not rows.size:
+    average cost (in proportion to the shares it sold). `keys` are the (investor, firm) pairs of
+    the matrices in row-major order, if the caller keeps them.
+
+    Computed on the whole investors x firms matrix (the same float operations, element by
+    element, as one update per trade); only the look-ups and write-backs go through the dict."""
+    if not delta.any():
         return
-    changes, before, prices = delta[rows, cols].tolist(), held[rows, cols].tolist(), price[cols].tolist()
-    for k, j, change, shares, p in zip(rows.tolist(), cols.tolist(), changes, before, prices):
-        key = (investors[k], listed[j])
-        if change > 0:
-            cost[key] = cost.get(key, 0.0) + change * p
-        elif key in cost:
-            cost[key] *= max(0.0, 1.0 + change / shares) if shares > 0 else 0.0
+    cost = m.invested_at_cost
+    if keys is None:
+        keys = [(holder, firm) for holder in investors for firm in listed]
+    old = list(map(cost.get, keys))
+    basis = np.array(old)
+    present = None
+    if basis.dtype == object:  # some pair has no basis yet (None): it counts as 0 and is written only by a purchase
+        present = [v is not None for v in old]
+        basis = np.array([0.0 if v is None else v for v in old])
+    basis = basis.reshape(delta.shape)
+    bought = basis + delta * price
+    # the share of the stake kept: 1 + delta / held, nothing of a stake of no shares (-1 + 1)
+    kept = 1.0 + np.divide(delta, held, out=np.full_like(delta, -1.0), where=held > 0)
+    sold = basis * np.where(kept > 0.0, kept, 0.0)
+    # delta != 0 is also true for NaN, which the per-trade rule treated as a sale
+    new = np.where(delta > 0, bought, np.where(delta != 0, sold, basis)).ravel().tolist()
+    if present is None:  # every pair has a basis already: rewriting an untouched one changes nothing
+        cost.update(zip(keys, new))
+    else:  # a pair without a basis gets one only by buying, in row-major order as trades were booked
+        cost.update((key, value) for key, value, had, change in zip(keys, new, present, delta.ravel().tolist())
+                    if had or change > 0)

@@ -10,6 +10,7 @@ Each clearing function reads the agents' plans, applies the pricing rules of
 from __future__ import annotations
 
 import math
+import operator
 from typing import Any
 
 import numpy as np
@@ -477,17 +478,41 @@ def update_funding_outlook(m: Any) -> None:
     """What each lab can expect to raise, for the commitments it signs next month: what its
     vendor deals will still pay in (remaining equity-for-deployment and round-participation
     caps) and what one round would raise from investors at today's sentiment."""
-    offers = sum(o for _, o in _investor_offers(m))
+    offers = sum([o for _, o in _investor_offers(m)])
+    max_dilution = m.params.funding_rounds.max_dilution
+    deployment = [d for d in m.deals if isinstance(d, EquityForDeployment)]
+    participation = [d for d in m.deals if isinstance(d, RoundParticipation)]
     for lab in m.labs:
         if lab.defaulted:
             continue
-        deals = sum(d.cap - d.invested for d in m.deals if isinstance(d, EquityForDeployment) and d.lab == lab.name
+        deals = sum(d.cap - d.invested for d in deployment if d.lab == lab.name
                     and d.active and not m.by_name[d.vendor].defaulted)
-        deals += sum(d.remaining(m.steps) for d in m.deals if isinstance(d, RoundParticipation) and d.lab == lab.name
+        deals += sum(d.remaining(m.steps) for d in participation if d.lab == lab.name
                      and not m.by_name[d.vendor].defaulted)
         valuation, _ = round_terms(m, lab)
         lab.deal_funding = max(0.0, deals)
-        lab.investor_funding = max(0.0, min(offers, m.params.funding_rounds.max_dilution * valuation))
+        lab.investor_funding = max(0.0, min(offers, max_dilution * valuation))
+
+
+class _TradingDesk:
+    """What secondary trading needs that changes only when the listed firms do: the investors'
+    names, the share accounts and the (investor, firm) keys of the cost basis."""
+
+    def __init__(self, investors: list, listed: list[str]) -> None:
+        self.investors, self.listed = investors, listed
+        self.names = [i.name for i in investors]
+        # every investor's entry in a register at once (a tuple from two names on; KeyError if one has none)
+        self.entries = operator.itemgetter(*self.names) if len(self.names) > 1 else None
+        self.absent = [0.0] * len(investors)  # a holder missing from a register holds nothing
+        self.accounts = [f"shares:{name}" for name in listed]
+        self.keys = [(holder, firm) for holder in self.names for firm in listed]  # row-major, as the matrices
+
+
+def _trading_desk(m: Any, investors: list, listed: list[str]) -> _TradingDesk:
+    desk = getattr(m, "trading_desk", None)
+    if desk is None or desk.listed != listed or desk.investors != investors:
+        desk = m.trading_desk = _TradingDesk(investors, listed)
+    return desk
 
 
 def _secondary_trading(m: Any) -> None:
@@ -502,23 +527,43 @@ def _secondary_trading(m: Any) -> None:
     which nets to zero.
 
     Computed on an investors x firms matrix: one pass instead of a loop per firm and investor.
+    The matrices are C-ordered investors x firms: numpy sums along an axis in an order that
+    depends on the memory layout, so the layout is part of the result.
     """
     inv = m.params.investors
     registry = m.registry
-    listed = [f.name for f in m.active_firms() if registry.outstanding[f.name] > 0 and registry.price[f.name] > 0]
+    prices, outstanding, registers = registry.price, registry.outstanding, registry.holdings
+    listed = [f.name for f in m.active_firms() if outstanding[f.name] > 0 and prices[f.name] > 0]
     investors = list(m.investors)
     if not listed or not investors:
         return
-    held = np.array([[registry.holdings[f].get(i.name, 0.0) for f in listed] for i in investors])  # shares
-    target = np.array([[i.targets.get(f, 0.0) for f in listed] for i in investors])  # B$
-    old_price = np.array([registry.price[f] for f in listed])
-    market_value = old_price * np.array([registry.outstanding[f] for f in listed])
+    desk = _trading_desk(m, investors, listed)
+    names = desk.names
+    # shares, read register by register, then laid out investors x firms
+    held_by_firm = None
+    if desk.entries is not None:
+        try:
+            held_by_firm = [desk.entries(registers[f]) for f in listed]
+        except KeyError:  # not every investor is on every register
+            pass
+    if held_by_firm is None:
+        held_by_firm = [list(map(registers[f].get, names, desk.absent)) for f in listed]
+    held = np.array(held_by_firm).T.copy()
+    panel = getattr(m, "investor_panel", None)  # made at the first decide
+    target = panel.target_table(investors, listed) if panel is not None else None  # B$
+    if target is None:
+        target = np.array([[i.targets.get(f, 0.0) for f in listed] for i in investors])
+    old_price = np.array([prices[f] for f in listed])
+    market_value = old_price * np.array([outstanding[f] for f in listed])
     orders = inv.trade_speed * (target - held * old_price)  # B$, + buy, - sell
     net_demand = orders.sum(axis=0)
-    log_move = np.clip(inv.price_impact * net_demand / market_value, -inv.max_price_move, inv.max_price_move)
+    # np.clip's bounds, without its Python-level wrapper
+    log_move = np.minimum(np.maximum(inv.price_impact * net_demand / market_value, -inv.max_price_move),
+                          inv.max_price_move)
     trade_price = old_price * np.exp(log_move)
-    buy = np.where(orders > 0, orders / trade_price, 0.0)
-    sell = np.where(orders < 0, np.minimum(-orders / trade_price, held), 0.0)
+    shares_ordered = orders / trade_price  # (-a / b is -(a / b) exactly: one division serves buyers and sellers)
+    buy = np.where(orders > 0, shares_ordered, 0.0)
+    sell = np.where(orders < 0, np.minimum(-shares_ordered, held), 0.0)
     buy_total, sell_total = buy.sum(axis=0), sell.sum(axis=0)
     matched = np.minimum(buy_total, sell_total)
     buy *= np.divide(matched, buy_total, out=np.zeros_like(matched), where=buy_total > 0)
@@ -529,23 +574,25 @@ def _secondary_trading(m: Any) -> None:
     sell *= np.divide(bought, sell_total, out=np.zeros_like(bought), where=sell_total > 0)
     shares_delta = buy - sell  # shares per investor and firm
     traded_value = (shares_delta * trade_price).tolist()  # B$ per investor and firm
-    new_held = (held + shares_delta).tolist()
-    names = [i.name for i in investors]
-    accounts = [f"shares:{name}" for name in listed]
-    for j, name in enumerate(listed):
-        registry.price[name] = float(trade_price[j])
-        holdings = registry.holdings[name]
-        for k, holder in enumerate(names):
-            if new_held[k][j] or holder in holdings:
-                holdings[holder] = new_held[k][j]
+    for name, price, column in zip(listed, trade_price.tolist(), (held + shares_delta).T.tolist()):
+        prices[name] = price
+        holdings = registers[name]
+        if 0.0 in column:  # a zero is written only over a holding already registered
+            for holder, shares in zip(names, column):
+                if shares or holder in holdings:
+                    holdings[holder] = shares
+        else:
+            holdings.update(zip(names, column))
     # buyers pay in before sellers are paid out, so sellers receive the buyers' money (and its tags)
-    order = sorted(range(len(names)), key=lambda k: -sum(traded_value[k]))
-    for k in order:
-        values = {accounts[j]: v for j, v in enumerate(traded_value[k]) if v}
+    net_paid = [-total for total in map(sum, traded_value)]
+    accounts, settle = desk.accounts, m.ledger.settle_trades
+    for k in sorted(range(len(names)), key=net_paid.__getitem__):
+        row = traded_value[k]
+        values = dict(zip(accounts, row)) if 0.0 not in row else {a: v for a, v in zip(accounts, row) if v}
         if values:
-            m.ledger.settle_trades(names[k], "exchange", values)
+            settle(names[k], "exchange", values)
     m.ledger.untag_all("exchange")  # what is left is rounding: the exchange ends every month at zero
-    record_secondary_trades(m, listed, names, held, shares_delta, trade_price)
+    record_secondary_trades(m, listed, names, held, shares_delta, trade_price, desk.keys)
 
 
 # ----------------------------------------------------------------------------- prices
@@ -555,19 +602,21 @@ def firm_views(m: Any) -> dict[str, dict[str, float]]:
     """What every investor sees of each solvent firm: market value, trailing revenue and
     profit over the months it has reported, the neutral multiple, its share price's return
     over the last three months, the market's sentiment."""
-    inv = m.params.investors
+    multiple = m.params.investors.revenue_multiple
+    lab_multiple = multiple * m.params.funding_rounds.lab_multiple_factor
+    registry, sentiment = m.registry, m.prices.sentiment
     views = {}
     for firm in m.active_firms():
-        value = m.registry.market_value(firm.name)
+        name = firm.name
         # the return on a share, not the change in market value: new shares issued in a round
         # are not a rise in price
         past = firm.price_history
-        recent = (m.registry.price[firm.name] / past[0] - 1.0) if past and past[0] > 0 else 0.0
+        recent = (registry.price[name] / past[0] - 1.0) if past and past[0] > 0 else 0.0
         revenue, profit, months = _reported(firm)
-        views[firm.name] = {
-            "market_value": value, "revenue_t12m": revenue, "profit_t12m": profit,
-            "multiple": inv.revenue_multiple * (m.params.funding_rounds.lab_multiple_factor if firm.kind == "lab" else 1.0),
-            "recent_return": recent, "sentiment": m.prices.sentiment, "months_reported": months,
+        views[name] = {
+            "market_value": registry.market_value(name), "revenue_t12m": revenue, "profit_t12m": profit,
+            "multiple": lab_multiple if firm.kind == "lab" else multiple,
+            "recent_return": recent, "sentiment": sentiment, "months_reported": months,
         }
     return views
 

@@ -75,8 +75,13 @@ def logit_switching(current: str, fitness: dict[str, float], predisposition: dic
                     draw: float) -> str:
     """Each month the investor picks a strategy with the logit probabilities of
     `strategy_shares`; `draw` is a uniform number in [0, 1) from the trading stream."""
+    return pick_strategy(current, strategy_shares(fitness, predisposition, intensity), draw)
+
+
+def pick_strategy(current: str, shares: dict[str, float], draw: float) -> str:
+    """The strategy whose slice of [0, 1) (in the order of `shares`) holds `draw`. Investors
+    picking by the same shares in one month share one computation of them."""
     cumulative = 0.0
-    shares = strategy_shares(fitness, predisposition, intensity)
     chosen = current
     for strategy, share in shares.items():
         if share <= 0:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from agents.investor import STRATEGIES
+from agents.investor import STRATEGIES, InvestorPanel
 from agents.rules import investor_rules
 from model.economy import RoundtripModel
 from model.investing import StrategyBook
@@ -148,3 +148,103 @@ def test_trading_keeps_the_books_every_step(seed):
             assert investor.books.cash >= -1e-9, (m.steps, investor.name, investor.books.cash)
         for issuer, holdings in m.registry.holdings.items():
             assert min(holdings.values(), default=0.0) >= -1e-9, (m.steps, issuer)
+
+
+# ----------------------------------------------------------------------------- deciding together
+
+
+CUSTOM = {"rules.investor.allocation": "tests.model.custom_investor_rules.half_tilt",
+          "rules.investor.strategy_choice": "tests.model.custom_investor_rules.follow_the_best"}
+
+
+class _OneByOne(InvestorPanel):
+    """Investors deciding one after the other, as before the panel."""
+
+    def decide(self, model):
+        for investor in model.investors:
+            investor.decide()
+
+
+@pytest.mark.parametrize("overrides", [{}, CUSTOM, {"rules.investor.strategy_choice": "fixed_styles"}],
+                         ids=["default rules", "custom rules", "fixed styles"])
+def test_investors_deciding_together_is_each_deciding_in_turn(overrides):
+    """The one-pass decide (InvestorPanel) gives every investor the strategy and targets, to
+    the bit, that `Investor.decide` called investor by investor gives from the same state."""
+    import copy
+    import itertools
+
+    m = RoundtripModel(start(*EUPHORIC).with_overrides(overrides) if overrides else start(*EUPHORIC), rng=3,
+                       check_invariants=False)
+    for _ in range(30):
+        m.step()
+        # (deciding creates no loan or contract: fresh id counters do, and itertools.count does not deepcopy)
+        alone = copy.deepcopy(m, {id(m.loan_ids): itertools.count(), id(m.contract_ids): itertools.count()})
+        alone.investor_panel = _OneByOne(alone.investors)
+        m.decide()
+        alone.decide()
+        for together, apart in zip(m.investors, alone.investors):
+            assert together.strategy == apart.strategy
+            assert together.targets.keys() == apart.targets.keys()
+            assert all(np.float64(together.targets[f]).tobytes() == np.float64(v).tobytes()
+                       for f, v in apart.targets.items())
+
+
+def test_custom_investor_rules_still_give_a_valid_run():
+    """Swapped-in Python rules take the slower path investor by investor and keep the books."""
+    m = RoundtripModel(load_scenario("baseline").with_overrides(CUSTOM), rng=5, check_invariants=True)
+    for _ in range(36):
+        m.step()
+    assert m.investor_panel.target_table(list(m.investors), list(m.expected_returns["trend"])) is None  # rule by rule
+    assert len({i.strategy for i in m.investors}) >= 1
+    for investor in m.investors:
+        assert investor.books.cash >= -1e-9
+
+
+def test_targets_set_after_deciding_together_are_the_ones_traded():
+    """An investor whose targets are set after the panel decided (a rule, a page, a test) is
+    traded on those targets: the panel's table no longer stands for it."""
+    m = RoundtripModel(load_scenario("baseline"), rng=2, check_invariants=False)
+    m.step()
+    m.decide()
+    investors, firms = list(m.investors), list(m.expected_returns["trend"])
+    assert m.investor_panel.target_table(investors, firms) is not None
+    investors[0].targets = {firm: 0.0 for firm in firms}
+    assert m.investor_panel.target_table(investors, firms) is None
+
+
+def _cost_basis_trade_by_trade(cost, listed, investors, held, delta, price):
+    """record_secondary_trades as it was, one dict update per trade: the reference."""
+    rows, cols = np.nonzero(delta)
+    for k, j in zip(rows.tolist(), cols.tolist()):
+        key, change, shares, p = (investors[k], listed[j]), float(delta[k, j]), float(held[k, j]), float(price[j])
+        if change > 0:
+            cost[key] = cost.get(key, 0.0) + change * p
+        elif key in cost:
+            cost[key] *= max(0.0, 1.0 + change / shares) if shares > 0 else 0.0
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_cost_basis_on_the_matrix_is_the_trade_by_trade_update(seed):
+    """Same values to the bit and the same key order, with pairs that have no basis yet, stakes
+    of no shares, whole stakes sold and pairs that do not trade."""
+    from types import SimpleNamespace
+
+    from model.losses import record_secondary_trades
+
+    rng = np.random.default_rng(seed)
+    investors, listed = [f"i{k}" for k in range(6)], ["A", "B", "C", "D"]
+    held = np.where(rng.random((6, 4)) < 0.2, 0.0, rng.random((6, 4)) * 10)
+    delta = rng.normal(size=(6, 4)) * 3
+    delta[rng.random((6, 4)) < 0.2] = 0.0
+    sell_all = rng.random((6, 4)) < 0.1
+    delta[sell_all] = -held[sell_all]
+    price = rng.random(4) * 5 + 0.5
+    pairs = [(i, f) for i in investors for f in listed]
+    cost = {pair: float(v) for pair, v in zip(pairs, rng.random(len(pairs)) * 20) if rng.random() < 0.7 or seed % 4 == 0}
+    expected = dict(cost)
+    _cost_basis_trade_by_trade(expected, listed, investors, held, delta, price)
+    m = SimpleNamespace(invested_at_cost=dict(cost))
+    record_secondary_trades(m, listed, investors, held, delta, price)
+    assert list(m.invested_at_cost) == list(expected)
+    assert [np.float64(v).tobytes() for v in m.invested_at_cost.values()] == \
+        [np.float64(v).tobytes() for v in expected.values()]
