@@ -22,8 +22,8 @@ from pathlib import Path
 
 from reference import DEFAULT_REFERENCES, checkout, import_tree, run_in_tree
 
-# (label, module, attribute path): wrapped when the code has it, in this order in the table;
-# labels starting with two spaces are parts of the row above them
+# (label, module, attribute path): wrapped when the code has it (the first of paths split by
+# "|"), in this order in the table; labels starting with two spaces are parts of the row above
 PHASES = (
     ("construction (setup + burn-in)", "model.economy", "RoundtripModel.__init__"),
     ("  burn-in of vendors' history", "model.economy", "seed_vendor_history"),
@@ -31,7 +31,7 @@ PHASES = (
     ("decide", "model.economy", "RoundtripModel.decide"),
     ("  expectations by strategy", "model.economy", "RoundtripModel.expectations_by_strategy"),
     ("  strategy switching", "model.investing", "StrategyBook.review"),
-    ("  investors' decide", "agents.investor", "Investor.decide"),
+    ("  investors' decide", "agents.investor", "InvestorPanel.decide|Investor.decide"),
     ("trade", "model.economy", "RoundtripModel.trade"),
     ("  power", "model.markets", "clear_power"),
     ("  compute", "model.markets", "clear_compute"),
@@ -76,12 +76,14 @@ def instrument() -> dict[str, float]:
         spec = importlib.util.find_spec(module_name)
         if spec is None or tree not in Path(spec.origin).parents:
             continue  # an older tree without this module (the editable install would find ours)
-        owner = importlib.import_module(module_name)
-        *parents, name = path.split(".")
-        for parent in parents:
-            owner = getattr(owner, parent, None)
-        if owner is not None and hasattr(owner, name):
-            setattr(owner, name, wrap(label, getattr(owner, name)))
+        for candidate in path.split("|"):
+            owner = importlib.import_module(module_name)
+            *parents, name = candidate.split(".")
+            for parent in parents:
+                owner = getattr(owner, parent, None)
+            if owner is not None and hasattr(owner, name):
+                setattr(owner, name, wrap(label, getattr(owner, name)))
+                break
     return totals
 
 

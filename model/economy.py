@@ -157,6 +157,8 @@ class RoundtripModel(mesa.Model):
         self.firms = [a for a in self.agents if not isinstance(a, Investor)]
         self.strategies = open_strategy_book(self)
         self.expected_returns: dict[str, dict[str, float]] = {}
+        self.investor_panel: InvestorPanel | None = None  # made at the first decide
+        self.trading_desk = None  # the secondary market's fixed layout (markets._TradingDesk), made at the first trade
         markets.update_prices(self)
         if vendor_history:
             seed_vendor_history(self)
@@ -193,7 +195,7 @@ class RoundtripModel(mesa.Model):
         # all investors at once, as each would in turn (agents.investor.InvestorPanel); made at
         # the first step, after the constructor has built the investors, and again if they change
         investors = list(self.investors)
-        if getattr(self, "investor_panel", None) is None or self.investor_panel.investors != investors:
+        if self.investor_panel is None or self.investor_panel.investors != investors:
             self.investor_panel = InvestorPanel(investors)
         self.investor_panel.decide(self)
 

@@ -509,7 +509,7 @@ class _TradingDesk:
 
 
 def _trading_desk(m: Any, investors: list, listed: list[str]) -> _TradingDesk:
-    desk = getattr(m, "trading_desk", None)
+    desk = m.trading_desk
     if desk is None or desk.listed != listed or desk.investors != investors:
         desk = m.trading_desk = _TradingDesk(investors, listed)
     return desk
@@ -549,7 +549,7 @@ def _secondary_trading(m: Any) -> None:
     if held_by_firm is None:
         held_by_firm = [list(map(registers[f].get, names, desk.absent)) for f in listed]
     held = np.array(held_by_firm).T.copy()
-    panel = getattr(m, "investor_panel", None)  # made at the first decide
+    panel = m.investor_panel
     target = panel.target_table(investors, listed) if panel is not None else None  # B$
     if target is None:
         target = np.array([[i.targets.get(f, 0.0) for f in listed] for i in investors])
