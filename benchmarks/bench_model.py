@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import json
 import os
 import pstats
 import sys
@@ -25,7 +24,7 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from reference import DEFAULT_REFERENCES, checkout, import_tree, run_in_tree
+from reference import measure_versions
 
 TARGET_MS = 15.0
 TARGET_US_PER_AGENT_STEP = 3.0
@@ -64,19 +63,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10, help="seeds timed per version (default 10)")
     parser.add_argument("--steps", type=int, default=120)
-    parser.add_argument("--against", default=",".join(DEFAULT_REFERENCES),
-                        help="commits to measure beside this tree, comma-separated (\"\" for none)")
     parser.add_argument("--profile", action="store_true", help="also print this tree's 15 costliest functions")
-    parser.add_argument("--tree", help=argparse.SUPPRESS)
-    parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    import_tree(args.tree)
-    if args.json:
-        print(json.dumps(measure(args.runs, args.steps)))
-        return
-    versions = {rev: run_in_tree(checkout(rev), Path(__file__), ["--runs", str(args.runs), "--steps", str(args.steps)])
-                for rev in filter(None, args.against.split(","))}
-    here = versions["this tree"] = measure(args.runs, args.steps)
+    args, versions = measure_versions(parser, Path(__file__), lambda a: measure(a.runs, a.steps))
+    here = versions["this tree"]
     print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs; baseline, {here['agents']} agents x "
           f"{args.steps} steps; CPU time, mean of seeds 1-{args.runs}")
     print(f"{'version':<11} {'checks off':>11} {'checks on':>10} {'overhead':>9} {'us/agent-step':>14} "

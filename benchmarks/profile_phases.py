@@ -14,13 +14,12 @@ again under the phases. The table in docs/performance.md is this script's output
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from collections import defaultdict
 from pathlib import Path
 
-from reference import DEFAULT_REFERENCES, checkout, import_tree, run_in_tree
+from reference import measure_versions
 
 # (label, module, attribute path): wrapped when the code has it (the first of paths split by
 # "|"), in this order in the table; labels starting with two spaces are parts of the row above
@@ -119,22 +118,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--steps", type=int, default=120)
-    parser.add_argument("--against", default=",".join(DEFAULT_REFERENCES),
-                        help="commits to profile beside this tree, comma-separated (\"\" for none)")
-    parser.add_argument("--tree", help=argparse.SUPPRESS)
-    parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    import_tree(args.tree)
-    if args.json:
-        print(json.dumps(profile(args.runs, args.steps)))
-        return
-    columns = {}
-    for rev in filter(None, args.against.split(",")):
-        columns[rev] = run_in_tree(checkout(rev), Path(__file__), ["--runs", str(args.runs), "--steps", str(args.steps)])
-    columns["this tree"] = profile(args.runs, args.steps)
+    args, columns = measure_versions(parser, Path(__file__), lambda a: profile(a.runs, a.steps))
     print(f"baseline, {args.steps} steps, checks off, mean wall time over {args.runs} seeds (1-{args.runs})")
     print(table(columns))
-
 
 if __name__ == "__main__":
     sys.exit(main())

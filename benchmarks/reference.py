@@ -7,6 +7,7 @@ that tree, so the old and the new model are timed on the same machine, minutes a
 
 from __future__ import annotations
 
+import argparse
 import atexit
 import json
 import os
@@ -48,3 +49,24 @@ def run_in_tree(tree: Path, script: Path, args: list[str]) -> dict:
 def import_tree(tree: str | None) -> None:
     """Make `tree` (or this repository) the code `model` and `agents` are imported from."""
     sys.path.insert(0, str(Path(tree).resolve() if tree else ROOT))
+
+
+def measure_versions(parser, script: Path, measure, passed: tuple[str, ...] = ("runs", "steps")) -> tuple:
+    """Parse the command line, then `measure(args)` on each reference commit (in its own process
+    on its own tree) and on this tree; returns (args, {version: measurement}), this tree last.
+
+    Adds `--against` (the commits, comma-separated) and the hidden `--tree`/`--json` by which a
+    script measures one other tree for its parent. The options named in `passed` are handed on."""
+    parser.add_argument("--against", default=",".join(DEFAULT_REFERENCES),
+                        help="commits to measure beside this tree, comma-separated (\"\" for none)")
+    parser.add_argument("--tree", help=argparse.SUPPRESS)
+    parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    import_tree(args.tree)
+    if args.json:
+        print(json.dumps(measure(args)))
+        raise SystemExit(0)
+    handed_on = [item for name in passed for item in (f"--{name}", str(getattr(args, name)))]
+    versions = {rev: run_in_tree(checkout(rev), script, handed_on) for rev in filter(None, args.against.split(","))}
+    versions["this tree"] = measure(args)
+    return args, versions
