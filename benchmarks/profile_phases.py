@@ -114,13 +114,51 @@ def table(columns: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
+TOP_LEVEL = ("construction (setup + burn-in)", "observe", "decide", "trade", "settle", "account", "summary (classify, losses)")
+
+
+def draw(columns: dict[str, dict], path: Path, steps: int) -> None:
+    """Each version's run as one bar, stacked by the step's phases (the rest: between phases)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = list(columns)
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    left = [0.0] * len(names)
+    colors = plt.get_cmap("tab10").colors
+    for i, phase in enumerate((*TOP_LEVEL, "rest")):
+        widths = []
+        for name in names:
+            phases = columns[name]["phases_ms"]
+            widths.append(columns[name]["total_ms"] - sum(phases.get(p, 0.0) for p in TOP_LEVEL)
+                          if phase == "rest" else phases.get(phase, 0.0))
+        ax.barh(names, widths, left=left, color=colors[i % len(colors)], label=phase.split(" (")[0])
+        left = [a + b for a, b in zip(left, widths)]
+    for y, total in enumerate(left):
+        ax.text(total, y, f" {total:.0f} ms", va="center", fontsize=9)
+    ax.invert_yaxis()
+    ax.set_xlabel(f"wall ms per {steps}-step baseline run, checks off")
+    ax.set_xlim(0, max(left) * 1.15)
+    ax.legend(ncol=4, fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--steps", type=int, default=120)
+    parser.add_argument("--figure", metavar="PNG", help="also draw the phases of each version as stacked bars")
     args, columns = measure_versions(parser, Path(__file__), lambda a: profile(a.runs, a.steps))
     print(f"baseline, {args.steps} steps, checks off, mean wall time over {args.runs} seeds (1-{args.runs})")
     print(table(columns))
+    if args.figure:
+        draw(columns, Path(args.figure), args.steps)
+        print(f"figure: {args.figure}")
 
 if __name__ == "__main__":
     sys.exit(main())
