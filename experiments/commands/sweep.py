@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from experiments.design import MAX_RUNS
+from experiments.runner import CHUNKS_PER_WORKER, MAX_CHUNK_RUNS
 from experiments.screen import DEFAULT_RANGE, DEFAULT_TRAJECTORIES
 from model.errors import ExperimentError
 
@@ -29,7 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=int, default=None, help="local worker processes (default: number of CPUs; 1 = in this process)")
     p.add_argument("--scheduler", default=None, metavar="ADDR",
                    help="run on a Dask cluster: tcp://HOST:PORT of a running scheduler, or 'local' for a LocalCluster")
-    p.add_argument("--chunk-size", type=int, default=None, help="runs per task (default: about 20 tasks per worker)")
+    p.add_argument("--chunk-size", type=int, default=None, help=f"runs per task (default: about {CHUNKS_PER_WORKER} tasks per worker, at most {MAX_CHUNK_RUNS} runs each)")
     p.add_argument("--retry-failed", action="store_true", help="run again the runs recorded as failed")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--no-figures", action="store_true", help="skip the figures (the per-point table is still written)")

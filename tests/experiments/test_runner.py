@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from experiments.design import load_experiment
-from experiments.runner import run_experiment
+from experiments.runner import CHUNKS_PER_WORKER, MAX_CHUNK_RUNS, auto_chunk_size, run_experiment
 from experiments.storage import load_manifest, load_results, load_series
 
 TIMING = ["elapsed_s"]  # wall-clock time per run is the one column that may differ between backends
@@ -103,3 +103,15 @@ def test_worker_killed_mid_batch_loses_and_duplicates_nothing(make_experiment, t
     assert raw["run_id"].is_unique and len(raw) == 54
     run_experiment(exp, tmp_path / "ref", workers=1, progress=False)
     _same(df, load_results(tmp_path / "ref"))
+
+
+def test_small_sweeps_spread_over_about_twenty_chunks_per_worker():
+    assert auto_chunk_size(1000, 2) == 1000 // (2 * CHUNKS_PER_WORKER)
+    assert auto_chunk_size(3, 2) == 1
+
+
+def test_a_large_sweep_keeps_chunks_small_so_memory_stays_flat():
+    """At 100,000 runs on two workers the old rule gave 2,500-run chunks, and the parent held
+    each whole (peak RSS 221 MiB against 175 at 1,000 runs: benchmarks/bench_sweep.py)."""
+    assert auto_chunk_size(100_000, 2) == MAX_CHUNK_RUNS
+    assert auto_chunk_size(10_000_000, 64) == MAX_CHUNK_RUNS
