@@ -583,14 +583,9 @@ def _secondary_trading(m: Any) -> None:
                     holdings[holder] = shares
         else:
             holdings.update(zip(names, column))
-    # buyers pay in before sellers are paid out, so sellers receive the buyers' money (and its tags)
-    net_paid = [-total for total in map(sum, traded_value)]
-    accounts, settle = desk.accounts, m.ledger.settle_trades
-    for k in sorted(range(len(names)), key=net_paid.__getitem__):
-        row = traded_value[k]
-        values = dict(zip(accounts, row)) if 0.0 not in row else {a: v for a, v in zip(accounts, row) if v}
-        if values:
-            settle(names[k], "exchange", values)
+    # each investor's trades net into one payment; buyers pay in before sellers are paid out, so
+    # sellers receive the buyers' money (and its tags)
+    m.ledger.settle_trade_rows(names, "exchange", desk.accounts, traded_value)
     m.ledger.untag_all("exchange")  # what is left is rounding: the exchange ends every month at zero
     record_secondary_trades(m, listed, names, held, shares_delta, trade_price, desk.keys)
 
