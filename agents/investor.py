@@ -9,7 +9,7 @@ from typing import Any, Callable
 import mesa
 import numpy as np
 
-from agents.rules.investor_rules import logit_switching, pick_strategy, tilt
+from agents.rules.investor_rules import logit_switching, pick_strategies, tilt
 
 STRATEGIES = ("fundamental", "trend", "sentiment")
 
@@ -114,9 +114,9 @@ class InvestorPanel:
         # one draw per investor in turn: the same numbers as one call each
         draws = model.rng_for("trading").random(len(investors)).tolist()
         if rules["investor.strategy_choice"] is logit_switching:
-            shares = book.shares(cfg.intensity_of_choice)
-            for investor, draw in zip(investors, draws):
-                investor.strategy = pick_strategy(investor.strategy, shares, draw)
+            picks = pick_strategies([i.strategy for i in investors], book.shares(cfg.intensity_of_choice), draws)
+            for investor, strategy in zip(investors, picks):
+                investor.strategy = strategy
         else:
             for investor, draw in zip(investors, draws):
                 investor.choose_strategy(draw)

@@ -242,6 +242,78 @@ class Ledger:
             payer, payee = (holder, counterparty) if net > 0 else (counterparty, holder)
             self.flows.append(Flow(payer, payee, kind, abs(net)))
 
+    def settle_trade_rows(self, holders: list[str], counterparty: str, accounts: list[str], rows: list[list[float]],
+                          kind: str = "trade") -> None:
+        """Every holder's trades of one clearing, each netted into one movement with the
+        counterparty: the same entries, in the same order, as one `settle_trades` call per holder
+        with its row's non-zero values by account (a row of zeros, no trade, books nothing).
+
+        Holders who pay in settle before those who are paid out (by net payment, largest first;
+        ties in the given order), so the counterparty pays sellers with the buyers' money and its
+        tags. One call instead of a dict and a call per holder, with the tag moves written out.
+        """
+        nets = list(map(sum, rows))  # a row's zeros add nothing to its sum
+        payers_first = sorted(range(len(rows)), key=[-net for net in nets].__getitem__)  # stable
+        tag_index = self._tag_index
+        if counterparty in OUTSIDE or counterparty in tag_index:  # tags leave or come home: the general path
+            for k in payers_first:
+                if any(rows[k]):
+                    self.settle_trades(holders[k], counterparty,
+                                       {a: v for a, v in zip(accounts, rows[k]) if v}, kind)
+            return
+        counter_sheet = self.sheets[counterparty]
+        counter_assets, liabilities = counter_sheet.assets, counter_sheet.liabilities
+        sheets, flows, tags = self.sheets, self.flows, self.tags
+        counter_tags = tags[counterparty]
+        for k in payers_first:
+            row = rows[k]
+            if not any(row):
+                continue
+            holder, net = holders[k], nets[k]
+            assets = sheets[holder].assets
+            if tag_index:
+                held_tags = tags[holder]
+                if net > 0:  # _move_tags(holder, counterparty, ...)
+                    cash = assets["cash"]
+                    share = net / cash if cash > net else 1.0
+                    for t, tagged in enumerate(held_tags):
+                        if tagged:
+                            moved = tagged * share
+                            held_tags[t] -= moved
+                            counter_tags[t] += moved
+                elif net < 0:  # _move_tags(counterparty, holder, ...)
+                    paid, cash = -net, counter_assets["cash"]
+                    share = paid / cash if cash > paid else 1.0
+                    for t, tagged in enumerate(counter_tags):
+                        if tagged:
+                            moved = tagged * share
+                            counter_tags[t] -= moved
+                            held_tags[t] += moved
+                    if holder in OUTSIDE:
+                        held_tags[:] = self._no_tags
+                    else:
+                        t = tag_index.get(holder)
+                        if t is not None:
+                            if kind == "chip_sale":
+                                self.round_tripped[holder] = self.round_tripped.get(holder, 0.0) + held_tags[t]
+                            held_tags[t] = 0.0
+                cash = assets["cash"] - net
+                assets["cash"] = cash
+                total = sum(held_tags)  # _cap_tags(holder, cash)
+                if total > cash and total > 0.0:
+                    scale = max(cash, 0.0) / total
+                    for t in range(len(held_tags)):
+                        held_tags[t] *= scale
+            else:
+                assets["cash"] -= net
+            for account, value in zip(accounts, row):
+                if value:  # a zero is no trade and opens no account
+                    assets[account] = assets.get(account, 0.0) + value
+            counter_assets["cash"] += net
+            liabilities["settlement"] = liabilities.get("settlement", 0.0) + net
+            if net:
+                flows.append(Flow(holder, counterparty, kind, net) if net > 0 else Flow(counterparty, holder, kind, -net))
+
     def post(self, owner: str, debit: tuple[str, str], credit: tuple[str, str], amount: float) -> None:
         """A non-cash entry on one sheet: debit one account, credit another."""
         if amount == 0.0:

@@ -23,7 +23,7 @@ loan-to-value covenant.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -121,10 +121,12 @@ def exposure_at_risk(m: Any) -> float:
 
 
 def record_secondary_trades(m: Any, listed: list[str], investors: list[str], held: np.ndarray, delta: np.ndarray,
-                            price: np.ndarray, keys: list[tuple[str, str]] | None = None) -> None:
+                            price: np.ndarray, keys: list[tuple[str, str]] | None = None,
+                            value: np.ndarray | None = None, every_basis: Callable | None = None) -> None:
     """Cost basis through secondary trades: a buyer adds what it paid, a seller's basis falls at
     average cost (in proportion to the shares it sold). `keys` are the (investor, firm) pairs of
-    the matrices in row-major order, if the caller keeps them.
+    the matrices in row-major order, `value` is delta * price and `every_basis` an itemgetter of
+    the keys, if the caller keeps them.
 
     Computed on the whole investors x firms matrix (the same float operations, element by
     element, as one update per trade); only the look-ups and write-backs go through the dict."""
@@ -133,17 +135,23 @@ def record_secondary_trades(m: Any, listed: list[str], investors: list[str], hel
     cost = m.invested_at_cost
     if keys is None:
         keys = [(holder, firm) for holder in investors for firm in listed]
-    old = list(map(cost.get, keys))
-    basis = np.array(old)
     present = None
-    if basis.dtype == object:  # some pair has no basis yet (None): it counts as 0 and is written only by a purchase
-        present = [v is not None for v in old]
-        basis = np.array([0.0 if v is None else v for v in old])
+    try:  # every pair has a basis (the usual case): one look-up call; floats only, so fromiter is exact
+        if every_basis is None:
+            raise KeyError
+        basis = np.fromiter(every_basis(cost), float, len(keys))
+    except KeyError:
+        old = list(map(cost.get, keys))
+        basis = np.array(old)
+        if basis.dtype == object:  # some pair has no basis yet (None): it counts as 0 and is written only by a purchase
+            present = [v is not None for v in old]
+            basis = np.array([0.0 if v is None else v for v in old])
     basis = basis.reshape(delta.shape)
-    bought = basis + delta * price
-    # the share of the stake kept: 1 + delta / held, nothing of a stake of no shares (-1 + 1)
+    bought = basis + (delta * price if value is None else value)
+    # the share of the stake kept: 1 + delta / held, nothing of a stake of no shares (-1 + 1);
+    # never -0.0 (1.0 + x is not), so fmax(kept, 0) is where(kept > 0, kept, 0), NaN included
     kept = 1.0 + np.divide(delta, held, out=np.full_like(delta, -1.0), where=held > 0)
-    sold = basis * np.where(kept > 0.0, kept, 0.0)
+    sold = basis * np.fmax(kept, 0.0)
     # delta != 0 is also true for NaN, which the per-trade rule treated as a sale
     new = np.where(delta > 0, bought, np.where(delta != 0, sold, basis)).ravel().tolist()
     if present is None:  # every pair has a basis already: rewriting an untouched one changes nothing

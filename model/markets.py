@@ -9,6 +9,7 @@ Each clearing function reads the agents' plans, applies the pricing rules of
 
 from __future__ import annotations
 
+import itertools
 import math
 import operator
 from typing import Any
@@ -506,6 +507,8 @@ class _TradingDesk:
         self.absent = [0.0] * len(investors)  # a holder missing from a register holds nothing
         self.accounts = [f"shares:{name}" for name in listed]
         self.keys = [(holder, firm) for holder in self.names for firm in listed]  # row-major, as the matrices
+        # every pair's cost basis at once (KeyError if one has none)
+        self.every_basis = operator.itemgetter(*self.keys) if len(self.keys) > 1 else None
 
 
 def _trading_desk(m: Any, investors: list, listed: list[str]) -> _TradingDesk:
@@ -548,7 +551,9 @@ def _secondary_trading(m: Any) -> None:
             pass
     if held_by_firm is None:
         held_by_firm = [list(map(registers[f].get, names, desk.absent)) for f in listed]
-    held = np.array(held_by_firm).T.copy()
+    # laid out firm by firm (fromiter: the registers hold floats), then investors x firms in C order
+    held = np.fromiter(itertools.chain.from_iterable(held_by_firm), float,
+                       len(listed) * len(names)).reshape(len(listed), len(names)).T.copy()
     panel = m.investor_panel
     target = panel.target_table(investors, listed) if panel is not None else None  # B$
     if target is None:
@@ -573,7 +578,8 @@ def _secondary_trading(m: Any) -> None:
     bought = buy.sum(axis=0)
     sell *= np.divide(bought, sell_total, out=np.zeros_like(bought), where=sell_total > 0)
     shares_delta = buy - sell  # shares per investor and firm
-    traded_value = (shares_delta * trade_price).tolist()  # B$ per investor and firm
+    traded = shares_delta * trade_price  # B$ per investor and firm
+    traded_value = traded.tolist()
     for name, price, column in zip(listed, trade_price.tolist(), (held + shares_delta).T.tolist()):
         prices[name] = price
         holdings = registers[name]
@@ -583,16 +589,11 @@ def _secondary_trading(m: Any) -> None:
                     holdings[holder] = shares
         else:
             holdings.update(zip(names, column))
-    # buyers pay in before sellers are paid out, so sellers receive the buyers' money (and its tags)
-    net_paid = [-total for total in map(sum, traded_value)]
-    accounts, settle = desk.accounts, m.ledger.settle_trades
-    for k in sorted(range(len(names)), key=net_paid.__getitem__):
-        row = traded_value[k]
-        values = dict(zip(accounts, row)) if 0.0 not in row else {a: v for a, v in zip(accounts, row) if v}
-        if values:
-            settle(names[k], "exchange", values)
+    # each investor's trades net into one payment; buyers pay in before sellers are paid out, so
+    # sellers receive the buyers' money (and its tags)
+    m.ledger.settle_trade_rows(names, "exchange", desk.accounts, traded_value)
     m.ledger.untag_all("exchange")  # what is left is rounding: the exchange ends every month at zero
-    record_secondary_trades(m, listed, names, held, shares_delta, trade_price, desk.keys)
+    record_secondary_trades(m, listed, names, held, shares_delta, trade_price, desk.keys, traded, desk.every_basis)
 
 
 # ----------------------------------------------------------------------------- prices

@@ -15,6 +15,7 @@ equal fitness, or beta = 0, the mix is the predispositions.
 
 from __future__ import annotations
 
+import bisect
 import math
 
 from agents.rules import rule
@@ -91,6 +92,25 @@ def pick_strategy(current: str, shares: dict[str, float], draw: float) -> str:
         if draw < cumulative:
             break
     return chosen
+
+
+def pick_strategies(current: list[str], shares: dict[str, float], draws: list[float]) -> list[str]:
+    """`pick_strategy` for many investors at once: the slices' upper ends are summed once (the
+    same additions in the same order), then each draw finds its slice by bisection."""
+    strategies, ends = [], []
+    cumulative = 0.0
+    for strategy, share in shares.items():
+        if not share <= 0:  # as pick_strategy: a NaN share is not skipped
+            cumulative += share
+            strategies.append(strategy)
+            ends.append(cumulative)
+    if not strategies:
+        return list(current)
+    if cumulative != cumulative:  # a NaN end: no order to bisect, draw by draw
+        return [pick_strategy(c, shares, draw) for c, draw in zip(current, draws)]
+    strategies.append(strategies[-1])  # a draw past every end keeps the last slice's strategy
+    # the first slice whose end is above the draw (draw < cumulative)
+    return [strategies[bisect.bisect_right(ends, draw)] for draw in draws]
 
 
 @rule("investor.strategy_choice", "fixed_styles")

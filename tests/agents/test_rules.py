@@ -419,6 +419,19 @@ class TestStrategySwitching:
         for h in MIX:
             assert picks.count(h) / 1000 == pytest.approx(shares[h], abs=0.002)
 
+    @PROP
+    @given(shares=st.lists(st.one_of(st.just(0.0), st.just(-0.1), st.floats(0.0, 1.0), st.just(math.nan)),
+                           min_size=3, max_size=3),
+           draws=st.lists(st.one_of(st.floats(0.0, 1.0, exclude_max=True), st.sampled_from([0.0, 0.3, 0.4, 0.7])),
+                          max_size=12))
+    def test_picking_for_many_investors_is_picking_for_each(self, shares, draws):
+        """pick_strategies, with its bisection, picks what pick_strategy picks draw by draw (slice
+        ends, empty slices, no slice at all, NaN shares)."""
+        by_strategy = dict(zip(MIX, shares))
+        current = ["trend"] * len(draws)
+        assert investor.pick_strategies(current, by_strategy, draws) == \
+            [investor.pick_strategy(c, by_strategy, u) for c, u in zip(current, draws)]
+
     def test_fixed_styles_keeps_the_strategy_whatever_it_earns(self):
         fitness = {"fundamental": -1.0, "trend": 1.0, "sentiment": 0.0}
         assert investor.fixed_styles("fundamental", fitness, MIX, 50.0, 0.9) == "fundamental"

@@ -7,6 +7,8 @@ and the investors' predispositions; what follows comes from the investors' rules
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 import pytest
 
@@ -243,8 +245,10 @@ def test_cost_basis_on_the_matrix_is_the_trade_by_trade_update(seed):
     cost = {pair: float(v) for pair, v in zip(pairs, rng.random(len(pairs)) * 20) if rng.random() < 0.7 or seed % 4 == 0}
     expected = dict(cost)
     _cost_basis_trade_by_trade(expected, listed, investors, held, delta, price)
-    m = SimpleNamespace(invested_at_cost=dict(cost))
-    record_secondary_trades(m, listed, investors, held, delta, price)
-    assert list(m.invested_at_cost) == list(expected)
-    assert [np.float64(v).tobytes() for v in m.invested_at_cost.values()] == \
-        [np.float64(v).tobytes() for v in expected.values()]
+    # as trading calls it (keys, traded values and one look-up of every basis), and bare
+    for extra in ({"keys": pairs, "value": delta * price, "every_basis": operator.itemgetter(*pairs)}, {}):
+        m = SimpleNamespace(invested_at_cost=dict(cost))
+        record_secondary_trades(m, listed, investors, held, delta, price, **extra)
+        assert list(m.invested_at_cost) == list(expected)
+        assert [np.float64(v).tobytes() for v in m.invested_at_cost.values()] == \
+            [np.float64(v).tobytes() for v in expected.values()]

@@ -243,3 +243,53 @@ def test_tagged_money_never_exceeds_an_accounts_cash(entries):
         ledger.transfer(payer, payee, amount, "x", source_tag="V" if inject and payer == "V" else None)
     for name in ("A", "B"):
         assert -1e-9 <= ledger.tags[name][0] <= ledger.sheets[name].cash + 1e-9
+
+
+# ----------------------------------------------------------------------------- trade settlement
+
+
+def _trading_ledger(cash: list[float], shares: list[float | None]) -> Ledger:
+    """Vendor V (tagged) and investors A, B, C, some holding a tagged share of their cash and a
+    stake in X (None: no account for it)."""
+    ledger = Ledger(vendor_tags=("V", "W"))
+    for name, money, stake in zip(("V", "A", "B", "C"), cash, shares):
+        ledger.open(name)
+        ledger.opening_balance(name, "cash", money)
+        if stake is not None:
+            ledger.opening_balance(name, "shares:X", stake)
+    for name in ("A", "B", "C"):  # some of each investor's cash is V's money
+        ledger.transfer("V", name, 1.0, "equity", source_tag="V")
+    ledger.sheets[EXCHANGE].assets["cash"] = 0.0
+    return ledger
+
+
+values = st.one_of(st.just(0.0), st.just(-0.0), st.floats(-20.0, 20.0))
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.floats(-5.0, 50.0), min_size=4, max_size=4),
+       st.lists(st.one_of(st.none(), st.just(0.0), st.just(-0.0), st.floats(0.0, 10.0)), min_size=4, max_size=4),
+       st.lists(st.lists(values, min_size=2, max_size=2), min_size=4, max_size=4),
+       st.sampled_from([EXCHANGE, REST_OF_WORLD, "V"]))
+def test_settling_trade_rows_books_as_one_settle_trades_call_per_holder(cash, shares, rows, counterparty):
+    """The batch (payers first, zeros not booked) books the same numbers, bit for bit and in the
+    same key order, as one settle_trades call per holder in that order."""
+    accounts = ["shares:X", "shares:Y"]
+    holders = ["V", "A", "B", "C"]
+    if counterparty == "V":
+        holders, rows = holders[1:], rows[1:]
+    batch, one_by_one = _trading_ledger(cash, shares), _trading_ledger(cash, shares)
+    batch.settle_trade_rows(holders, counterparty, accounts, rows)
+    nets = [sum(row) for row in rows]
+    for k in sorted(range(len(rows)), key=lambda k: -nets[k]):
+        values = {a: v for a, v in zip(accounts, rows[k]) if v}
+        if values:
+            one_by_one.settle_trades(holders[k], counterparty, values)
+    for name, sheet in one_by_one.sheets.items():
+        other = batch.sheets[name]
+        assert repr(list(sheet.assets.items())) == repr(list(other.assets.items()))
+        assert repr(list(sheet.liabilities.items())) == repr(list(other.liabilities.items()))
+        assert repr(sheet.net_worth) == repr(other.net_worth)
+    assert repr(one_by_one.tags) == repr(batch.tags)
+    assert repr(one_by_one.round_tripped) == repr(batch.round_tripped)
+    assert one_by_one.flows == batch.flows
