@@ -33,7 +33,7 @@ def clear_power(m: Any) -> None:
         if cloud.defaulted or cloud.plan.power_request_gw <= 0:
             continue
         utility = m.by_name[cloud.utility_name]
-        promised = utility.connected_gw + sum(r.gw for r in utility.queue)
+        promised = utility.connected_gw + sum([r.gw for r in utility.queue])
         # spare capacity connects after the short wait; anything beyond needs new generation
         spare = utility.capacity_gw / power.pue - promised
         lead = power.spare_lead_months if cloud.plan.power_request_gw <= spare else power.lead_time_months
@@ -50,7 +50,7 @@ def clear_power(m: Any) -> None:
             m.ledger.transfer(utility.name, REST_OF_WORLD, gw * utility.config.build_cost_per_gw, "construction",
                               payer_side=(ASSET, "generation"))
             utility.pipeline.append((step + power.lead_time_months, gw))
-        utility.capacity_gw += sum(g for ready, g in utility.pipeline if ready <= step)
+        utility.capacity_gw += sum([g for ready, g in utility.pipeline if ready <= step])
         utility.pipeline = [(ready, g) for ready, g in utility.pipeline if ready > step]
         waiting = []
         for request in utility.queue:  # first come, first served
@@ -637,11 +637,15 @@ def update_prices(m: Any) -> None:
     asks = [c.plan.contract_price for c in clouds if c.plan is not None]
     if asks:  # before the first step the opening price set by model.setup stands
         p.contract_price = sum(asks) / len(asks)
-    fleet = sum(c.fleet.gw for c in clouds)
-    powered = sum(c.powered_fleet_gw() for c in clouds)
-    idle = sum(max(0.0, c.powered_fleet_gw() - c.contracted_gw_at(m.steps) - c.spot_sold_gw) for c in clouds)
-    p.stranded_gw = sum(max(0.0, c.fleet.gw - c.connected_gw) for c in clouds)  # waiting for power
-    age = sum(c.fleet.average_age_years() * c.fleet.gw for c in clouds) / fleet if fleet > 0 else 0.0
+    # each cloud's fleet and powered GW read once (not once per sum); every sum keeps its terms and order
+    fleets = [c.fleet.gw for c in clouds]
+    powered_by_cloud = [c.powered_fleet_gw() for c in clouds]
+    fleet = sum(fleets)
+    powered = sum(powered_by_cloud)
+    step = m.steps
+    idle = sum([max(0.0, on - c.contracted_gw_at(step) - c.spot_sold_gw) for c, on in zip(clouds, powered_by_cloud)])
+    p.stranded_gw = sum([max(0.0, gw - c.connected_gw) for c, gw in zip(clouds, fleets)])  # waiting for power
+    age = sum([c.fleet.average_age_years() * gw for c, gw in zip(clouds, fleets)]) / fleet if fleet > 0 else 0.0
     p.spot_price = m.rules["market.spot_price"](p.contract_price, idle / powered if powered > 0 else 0.0, age,
                                                 m.params.gpus.efficiency_gain)
     p.collateral_factor = max(0.1, min(1.2, p.spot_price / p.contract_price)) if p.contract_price > 0 else 1.0
