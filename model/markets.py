@@ -363,10 +363,18 @@ def clear_equity(m: Any) -> None:
     _secondary_trading(m)
 
 
-def _vendor_share_of(m: Any, lab: Any, vendor: str) -> float:
-    delivered = [(m.by_name[c.cloud], c.delivered_gw) for c in lab.contracts if c.delivered_gw > 0]
-    total = sum(gw for _, gw in delivered)
-    return sum(cl.vendor_mix.get(vendor, 0.0) * gw for cl, gw in delivered) / total if total > 0 else 0.0
+def _delivered_by_cloud(m: Any, lab: Any) -> list[tuple[Any, float]]:
+    """(cloud, GW) of each of the lab's contracts that delivered this step, in the book's order."""
+    return [(m.by_name[c.cloud], c.delivered_gw) for c in lab.contracts if c.delivered_gw > 0]
+
+
+def _vendor_share_of(m: Any, lab: Any, vendor: str, delivered: list[tuple[Any, float]] | None = None) -> float:
+    """Share of the lab's delivered GW that runs on `vendor`'s chips (`delivered`: the lab's
+    `_delivered_by_cloud`, when the caller has it)."""
+    if delivered is None:
+        delivered = _delivered_by_cloud(m, lab)
+    total = sum([gw for _, gw in delivered])
+    return sum([cl.vendor_mix.get(vendor, 0.0) * gw for cl, gw in delivered]) / total if total > 0 else 0.0
 
 
 def _deployment_deals(m: Any) -> None:
@@ -378,6 +386,7 @@ def _deployment_deals(m: Any) -> None:
         if new_gw <= 0 or lab.defaulted:
             continue
         vendor_share: dict[str, float] = {}  # by vendor: deliveries do not change while the deals pay
+        delivered = None  # the lab's deliveries by cloud, read once for all its vendors
         for deal in m.deals:
             if getattr(deal, "lab", None) != lab.name or not deal.active:
                 continue
@@ -385,7 +394,9 @@ def _deployment_deals(m: Any) -> None:
             if vendor.defaulted:
                 continue
             if deal.vendor not in vendor_share:
-                vendor_share[deal.vendor] = _vendor_share_of(m, lab, deal.vendor)
+                if delivered is None:
+                    delivered = _delivered_by_cloud(m, lab)
+                vendor_share[deal.vendor] = _vendor_share_of(m, lab, deal.vendor, delivered)
             gw = new_gw * vendor_share[deal.vendor]
             if isinstance(deal, EquityForDeployment):
                 amount = min(deal.tranche(gw), vendor.plan.financing_budget, max(0.0, vendor.books.cash))
