@@ -156,10 +156,9 @@ def vendor_exposures(m: Any) -> dict[str, float]:
     stakes: dict[str, list[float]] = {v.name: [] for v in m.vendors}
     loans: dict[str, list[float]] = {v.name: [] for v in m.vendors}
     backstops: dict[str, list[float]] = {v.name: [] for v in m.vendors}
-    # mostly investors' stakes: the few vendors' ones picked out by one comprehension, in the claims' order
-    for holder, cost in [(holder, cost) for (holder, issuer), cost in m.invested_at_cost.items()
-                         if holder in stakes and issuer in customers]:
-        stakes[holder].append(cost)
+    for (holder, issuer), cost in m.invested_at_cost.items():  # mostly investors' stakes: one test each
+        if holder in stakes and issuer in customers:
+            stakes[holder].append(cost)
     for loan in m.loans.values():
         if loan.holder in loans:
             loans[loan.holder].append(loan.outstanding)
