@@ -152,14 +152,16 @@ def clear_chips(m: Any) -> None:
         for cloud, gw in orders[vendor.name]:
             gw *= fill
             offered = _vendor_loan_offer(vendor, gw * price)
-            line = min(credit_line_room(m, vendor, cloud), max(0.0, vendor.books.cash - offered))  # one till for both
+            # the cloud's lines from this vendor, listed once: the vendor's loan below leaves them as they are
+            lines = _lines_of(m, cloud.name, vendor)
+            line = min(credit_line_room(m, vendor, cloud, lines), max(0.0, vendor.books.cash - offered))  # one till for both
             # what the cloud can pay for now: its cash, the vendor's loan and its credit line together
             gw = min(gw, (max(0.0, cloud.books.cash) + offered + line) / (price + shell))
             if gw <= 1e-9:
                 continue
             value = gw * price
             _finance_purchase(m, vendor, cloud, min(offered, value * vendor.config.vendor_loan_share))
-            draw_credit_lines(m, cloud, gw * (price + shell) - cloud.books.cash, vendor)
+            draw_credit_lines(m, cloud, gw * (price + shell) - cloud.books.cash, vendor, lines)
             m.ledger.transfer(cloud.name, vendor.name, value, "chip_sale", payer_side=(ASSET, "gpus"))
             m.ledger.transfer(cloud.name, REST_OF_WORLD, gw * shell, "construction", payer_side=(ASSET, "gpus"))
             m.ledger.transfer(vendor.name, REST_OF_WORLD, value * (1.0 - vendor.config.gross_margin), "cogs")
@@ -196,17 +198,19 @@ def _lines_of(m: Any, borrower: str, vendor: Any = None) -> list:
             and (vendor is None or d.vendor == vendor.name) and not m.by_name[d.vendor].defaulted]
 
 
-def credit_line_room(m: Any, vendor: Any, cloud: Any) -> float:
-    """B$ the cloud can still draw on the vendor's lines now (the vendor must have the cash)."""
-    room = sum(d.available() for d in _lines_of(m, cloud.name, vendor))
+def credit_line_room(m: Any, vendor: Any, cloud: Any, lines: list | None = None) -> float:
+    """B$ the cloud can still draw on the vendor's lines now (the vendor must have the cash).
+    `lines`: the cloud's lines from the vendor (`_lines_of`), when the caller has them."""
+    room = sum(d.available() for d in (_lines_of(m, cloud.name, vendor) if lines is None else lines))
     return min(room, max(0.0, vendor.books.cash))
 
 
-def draw_credit_lines(m: Any, cloud: Any, short: float, vendor: Any = None) -> float:
+def draw_credit_lines(m: Any, cloud: Any, short: float, vendor: Any = None, lines: list | None = None) -> float:
     """The cloud draws its vendor credit lines for `short` B$ it lacks; each draw is a vendor
-    loan on the line's terms (tagged as the vendor's money). Returns B$ drawn."""
+    loan on the line's terms (tagged as the vendor's money). Returns B$ drawn. `lines`: the
+    cloud's lines (`_lines_of`), when the caller has them."""
     drawn = 0.0
-    for line in _lines_of(m, cloud.name, vendor):
+    for line in _lines_of(m, cloud.name, vendor) if lines is None else lines:
         lender = m.by_name[line.vendor]
         amount = min(short - drawn, line.available(), max(0.0, lender.books.cash))
         if amount <= 1e-9:
