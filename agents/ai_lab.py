@@ -46,8 +46,8 @@ class AILab(Firm):
         gap = max(0.0, target_gw - self.contracted_gw_at(start))
         # burn on what is delivered now and what starts within `burn_lookahead_months` (clouds
         # rarely deliver a whole contract on its first day, so the far book is not funded in advance)
-        soon = sum(c.gw_at(c.start_step) * c.price_per_gw_month for c in self.contracts
-                   if c.active and step < c.start_step <= step + cfg.burn_lookahead_months)
+        soon = sum([c.gw_at(c.start_step) * c.price_per_gw_month for c in self.contracts
+                    if c.active and step < c.start_step <= step + cfg.burn_lookahead_months])
         burn = max(self.monthly_burn(), 0.0) + cfg.burn_lookahead_share * soon
         keep = self.rules["lab.cutback"](self.books.cash, burn, cfg.runway_months)
         raise_amount = self.rules["lab.funding"](self.books.cash, burn, cfg.runway_months, prices.sentiment)

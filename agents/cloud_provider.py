@@ -48,11 +48,14 @@ class CloudProvider(Firm):
         ahead = self.contracted_gw_at(step + lead)
         chip_price = prices.chip_price
         capital_per_gw = chip_price + model.params.gpus.shell_cost_per_gw
-        fixed_costs = self.fixed_costs()  # read twice below; nothing changes it in between
+        # read more than once below; nothing changes them in between
+        running_cost = model.running_cost_per_gw_month(self.name)
+        fixed_costs = self.fixed_costs(running_cost)
+        fleet_gw = self.fleet.gw
         affordable = max(0.0, self.books.cash - cfg.order_cash_buffer_months * fixed_costs) / capital_per_gw * (1 + model.vendor_loan_share)
-        powerable = max(0.0, model.powered_gw_by(self, step + lead) - self.fleet.gw)  # no chips without power
-        order = self.rules["cloud.capex"](ahead, self.fleet.gw, cfg.spot_buffer, min(affordable, powerable))
-        wanted = self.rules["cloud.capex"](ahead, self.fleet.gw, cfg.spot_buffer, powerable)
+        powerable = max(0.0, model.powered_gw_by(self, step + lead) - fleet_gw)  # no chips without power
+        order = self.rules["cloud.capex"](ahead, fleet_gw, cfg.spot_buffer, min(affordable, powerable))
+        wanted = self.rules["cloud.capex"](ahead, fleet_gw, cfg.spot_buffer, powerable)
         secured = model.secured_debt(self.name)
         collateral = self.fleet.economic_value(prices.collateral_factor, model.economic_life_months)
         # borrow for what it wants to build, not only what it can afford today
@@ -65,12 +68,14 @@ class CloudProvider(Firm):
         )
         price = self.rules["cloud.contract_price"](
             chip_price, model.params.gpus.shell_cost_per_gw, model.economic_life_months,
-            model.running_cost_per_gw_month(self.name), prices.risk_free + prices.spread.get(self.name, 0.05),
+            running_cost, prices.risk_free + prices.spread.get(self.name, 0.05),
             prices.spot_price,
         )
         self.plan = CloudPlan(chip_order_gw=order, loan_request=loan, power_request_gw=power, contract_price=price)
 
-    def fixed_costs(self) -> float:
-        """Monthly costs it owes whatever happens: opex, power, debt service (estimated)."""
-        return self.config.opex + self.model.running_cost_per_gw_month(self.name) * self.fleet.gw \
-            + self.model.debt_service_estimate(self.name)
+    def fixed_costs(self, running_cost_per_gw: float | None = None) -> float:
+        """Monthly costs it owes whatever happens: opex, power, debt service (estimated).
+        `running_cost_per_gw`: the model's running cost per GW-month, when the caller has it."""
+        if running_cost_per_gw is None:
+            running_cost_per_gw = self.model.running_cost_per_gw_month(self.name)
+        return self.config.opex + running_cost_per_gw * self.fleet.gw + self.model.debt_service_estimate(self.name)

@@ -30,8 +30,8 @@ class PowerUtility(Firm):
         p = self.model.params.power
         price = self.rules["utility.pricing"](p.base_price, self.load_gw, self.capacity_gw, p.scarcity_exponent, p.scarcity_multiplier)
         # in GW of generation: requests are IT load, the grid also feeds the cooling (PUE)
-        queued = sum(r.gw for r in self.queue) * p.pue
-        spare = self.capacity_gw + sum(gw for _, gw in self.pipeline) - self.connected_gw * p.pue
+        queued = sum([r.gw for r in self.queue]) * p.pue
+        spare = self.capacity_gw + sum([gw for _, gw in self.pipeline]) - self.connected_gw * p.pue
         expansion = self.rules["utility.expansion"](queued, spare, self.config.capacity_growth_gw_year / 12.0)
         cost = expansion * self.config.build_cost_per_gw
         loan = max(0.0, cost + 3.0 * self.config.opex - self.books.cash)

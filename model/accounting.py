@@ -60,18 +60,22 @@ def _depreciate(m: Any) -> None:
 
 
 def _book_income(m: Any) -> None:
-    by_name, roles = m.by_name, _FLOW_ROLES
+    firm_named, role_of = m.by_name.get, _FLOW_ROLES.get
     spend = organic = 0.0
     for flow in m.ledger.flows:
-        role = roles.get(flow.kind)
+        role = role_of(flow.kind)
         if role is None:  # trades, principal, loans, equity, construction ...: neither income nor cost
             continue
         income, cost, compute, organic_money = role
         amount = flow.amount
-        if income and flow.payee in by_name:
-            by_name[flow.payee].revenue_month += amount
-        if cost and flow.payer in by_name:
-            by_name[flow.payer].costs_month += amount
+        if income:
+            firm = firm_named(flow.payee)  # one look-up, not a test and a read (no entry is None)
+            if firm is not None:
+                firm.revenue_month += amount
+        if cost:
+            firm = firm_named(flow.payer)
+            if firm is not None:
+                firm.costs_month += amount
         if compute:
             spend += amount
         if organic_money:
@@ -174,7 +178,8 @@ def _circularity(m: Any) -> None:
 
 
 def _update_sentiment(m: Any) -> None:
-    value = sum(m.registry.market_value(f.name) for f in m.firms)
+    market_value = m.registry.market_value
+    value = sum([market_value(f.name) for f in m.firms])
     last = value if m.last_market_value is None else m.last_market_value
     market_return = value / last - 1.0 if last > 0 else 0.0
     m.last_market_value = value
@@ -191,5 +196,6 @@ def _update_sentiment(m: Any) -> None:
         m.prices.sentiment, market_return, surprise, m.new_defaults, s.persistence, s.return_weight, s.growth_weight,
         s.default_weight,
     )
+    price = m.registry.price
     for firm in m.firms:
-        firm.price_history.append(m.registry.price[firm.name])
+        firm.price_history.append(price[firm.name])

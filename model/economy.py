@@ -263,7 +263,7 @@ class RoundtripModel(mesa.Model):
 
     @property
     def vendor_loan_share(self) -> float:
-        shares = tuple(v.config.vendor_loan_share for v in self.vendors)
+        shares = tuple([v.config.vendor_loan_share for v in self.vendors])
         if shares != self._vendor_loan_share[0]:
             self._vendor_loan_share = (shares, float(np.mean(shares)))
         return self._vendor_loan_share[1]
@@ -286,10 +286,10 @@ class RoundtripModel(mesa.Model):
         return list(self.loans.issued_by(name))
 
     def debt_service_estimate(self, name: str) -> float:
-        return sum(loan.interest_due() + loan.principal_due() for loan in self.loans.issued_by(name))
+        return sum([loan.interest_due() + loan.principal_due() for loan in self.loans.issued_by(name)])
 
     def secured_debt(self, name: str) -> float:
-        return sum(loan.outstanding for loan in self.loans.issued_by(name) if loan.collateralised)
+        return sum([loan.outstanding for loan in self.loans.issued_by(name) if loan.collateralised])
 
     def firm_views(self) -> dict[str, dict[str, float]]:
         """What investors see of each listed, solvent firm (computed once a step)."""

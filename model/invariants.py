@@ -42,12 +42,13 @@ def check_invariants(m: Any) -> None:
         holder_assets = sheets[loan.holder].assets
         held = holder_assets.get(account, 0.0)
         owed = sheets[loan.issuer].liabilities.get(account, 0.0)
-        if not _close(held, outstanding):
+        # `a != b and not _close(a, b)`: equal numbers (the usual case) pass without the call
+        if held != outstanding and not _close(held, outstanding):
             raise InvariantViolation(step, loan.holder, account, held - outstanding, "holder's asset != loan outstanding")
-        if not _close(owed, outstanding):
+        if owed != outstanding and not _close(owed, outstanding):
             raise InvariantViolation(step, loan.issuer, account, owed - outstanding, "issuer's liability != loan outstanding")
         booked = holder_assets.get(allowance_account, 0.0)
-        if not _close(booked, allowance):
+        if booked != allowance and not _close(booked, allowance):
             raise InvariantViolation(step, loan.holder, allowance_account, booked - allowance,
                                      "booked allowance != the loan's allowance")
         if allowance > ABS_TOL or allowance < -outstanding - ABS_TOL - REL_TOL * outstanding:
@@ -108,6 +109,11 @@ def check_invariants(m: Any) -> None:
             raise InvariantViolation(step, issuer, "shares", held - registry.outstanding[issuer], "shares held != shares outstanding")
         price = registry.price[issuer]
         account = f"shares:{issuer}"
+        # marking books a stake at shares x price, almost always to the bit: one list comparison
+        # clears the issuer (a fresh product is never the same object as a booked NaN), and the
+        # tolerance test below runs only when some stake differs
+        if [sheets[holder].assets.get(account, 0.0) for holder in holdings] == [shares * price for shares in holdings.values()]:
+            continue
         for holder, shares in holdings.items():
             booked = sheets[holder].assets.get(account, 0.0)
             value = shares * price

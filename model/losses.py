@@ -80,12 +80,14 @@ class LossBook:
     def observe(self, m: Any) -> None:
         """Once a month: peaks of build-out, stranded GW and every firm's market value."""
         clouds = [c for c in m.clouds if not c.defaulted]
-        self.build_out_gw_peak = max(self.build_out_gw_peak, sum(c.fleet.gw for c in m.clouds))
-        self.stranded_gw_peak = max(self.stranded_gw_peak, sum(max(0.0, c.fleet.gw - c.connected_gw) for c in clouds))
+        self.build_out_gw_peak = max(self.build_out_gw_peak, sum([c.fleet.gw for c in m.clouds]))
+        self.stranded_gw_peak = max(self.stranded_gw_peak, sum([max(0.0, c.fleet.gw - c.connected_gw) for c in clouds]))
+        market_value, peaks = m.registry.market_value, self.equity_peak
         for firm in m.firms:
-            value = m.registry.market_value(firm.name)
-            if value > self.equity_peak.get(firm.name, 0.0):
-                self.equity_peak[firm.name] = value
+            name = firm.name
+            value = market_value(name)
+            if value > peaks.get(name, 0.0):
+                peaks[name] = value
 
     def summary(self, m: Any) -> dict[str, float]:
         out = {

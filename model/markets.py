@@ -34,7 +34,7 @@ def clear_power(m: Any) -> None:
         if cloud.defaulted or cloud.plan.power_request_gw <= 0:
             continue
         utility = m.by_name[cloud.utility_name]
-        promised = utility.connected_gw + sum(r.gw for r in utility.queue)
+        promised = utility.connected_gw + sum([r.gw for r in utility.queue])
         # spare capacity connects after the short wait; anything beyond needs new generation
         spare = utility.capacity_gw / power.pue - promised
         lead = power.spare_lead_months if cloud.plan.power_request_gw <= spare else power.lead_time_months
@@ -51,7 +51,7 @@ def clear_power(m: Any) -> None:
             m.ledger.transfer(utility.name, REST_OF_WORLD, gw * utility.config.build_cost_per_gw, "construction",
                               payer_side=(ASSET, "generation"))
             utility.pipeline.append((step + power.lead_time_months, gw))
-        utility.capacity_gw += sum(g for ready, g in utility.pipeline if ready <= step)
+        utility.capacity_gw += sum([g for ready, g in utility.pipeline if ready <= step])
         utility.pipeline = [(ready, g) for ready, g in utility.pipeline if ready > step]
         waiting = []
         for request in utility.queue:  # first come, first served
@@ -153,14 +153,16 @@ def clear_chips(m: Any) -> None:
         for cloud, gw in orders[vendor.name]:
             gw *= fill
             offered = _vendor_loan_offer(vendor, gw * price)
-            line = min(credit_line_room(m, vendor, cloud), max(0.0, vendor.books.cash - offered))  # one till for both
+            # the cloud's lines from this vendor, listed once: the vendor's loan below leaves them as they are
+            lines = _lines_of(m, cloud.name, vendor)
+            line = min(credit_line_room(m, vendor, cloud, lines), max(0.0, vendor.books.cash - offered))  # one till for both
             # what the cloud can pay for now: its cash, the vendor's loan and its credit line together
             gw = min(gw, (max(0.0, cloud.books.cash) + offered + line) / (price + shell))
             if gw <= 1e-9:
                 continue
             value = gw * price
             _finance_purchase(m, vendor, cloud, min(offered, value * vendor.config.vendor_loan_share))
-            draw_credit_lines(m, cloud, gw * (price + shell) - cloud.books.cash, vendor)
+            draw_credit_lines(m, cloud, gw * (price + shell) - cloud.books.cash, vendor, lines)
             m.ledger.transfer(cloud.name, vendor.name, value, "chip_sale", payer_side=(ASSET, "gpus"))
             m.ledger.transfer(cloud.name, REST_OF_WORLD, gw * shell, "construction", payer_side=(ASSET, "gpus"))
             m.ledger.transfer(vendor.name, REST_OF_WORLD, value * (1.0 - vendor.config.gross_margin), "cogs")
@@ -197,17 +199,19 @@ def _lines_of(m: Any, borrower: str, vendor: Any = None) -> list:
             and (vendor is None or d.vendor == vendor.name) and not m.by_name[d.vendor].defaulted]
 
 
-def credit_line_room(m: Any, vendor: Any, cloud: Any) -> float:
-    """B$ the cloud can still draw on the vendor's lines now (the vendor must have the cash)."""
-    room = sum(d.available() for d in _lines_of(m, cloud.name, vendor))
+def credit_line_room(m: Any, vendor: Any, cloud: Any, lines: list | None = None) -> float:
+    """B$ the cloud can still draw on the vendor's lines now (the vendor must have the cash).
+    `lines`: the cloud's lines from the vendor (`_lines_of`), when the caller has them."""
+    room = sum(d.available() for d in (_lines_of(m, cloud.name, vendor) if lines is None else lines))
     return min(room, max(0.0, vendor.books.cash))
 
 
-def draw_credit_lines(m: Any, cloud: Any, short: float, vendor: Any = None) -> float:
+def draw_credit_lines(m: Any, cloud: Any, short: float, vendor: Any = None, lines: list | None = None) -> float:
     """The cloud draws its vendor credit lines for `short` B$ it lacks; each draw is a vendor
-    loan on the line's terms (tagged as the vendor's money). Returns B$ drawn."""
+    loan on the line's terms (tagged as the vendor's money). Returns B$ drawn. `lines`: the
+    cloud's lines (`_lines_of`), when the caller has them."""
     drawn = 0.0
-    for line in _lines_of(m, cloud.name, vendor):
+    for line in _lines_of(m, cloud.name, vendor) if lines is None else lines:
         lender = m.by_name[line.vendor]
         amount = min(short - drawn, line.available(), max(0.0, lender.books.cash))
         if amount <= 1e-9:
@@ -312,8 +316,16 @@ def clear_credit(m: Any) -> None:
     for loan in m.loans.values():
         held[loan.holder] = held.get(loan.holder, 0.0) + loan.outstanding
     appetite = lending_appetite(m, sum(held.values()))
-    room = {i.name: max(0.0, min(i.books.cash, c.lending_share * i.books.total_assets * appetite - held.get(i.name, 0.0)))
-            for i in investors}
+    # max(0.0, min(cash, limit)) written as conditionals (the same comparisons, the same number):
+    # the table is built for every investor each month, and the two calls were half its time
+    lending_share = c.lending_share
+    room = {}
+    for investor in investors:
+        books = investor.books
+        cash = books.cash
+        limit = lending_share * books.total_assets * appetite - held.get(investor.name, 0.0)
+        lendable = limit if limit < cash else cash
+        room[investor.name] = lendable if lendable > 0.0 else 0.0
     supply = sum(room.values())
     wanted = sum(r for _, r in requests)
     fill = min(1.0, supply / wanted) if wanted > 0 else 0.0
@@ -356,10 +368,18 @@ def clear_equity(m: Any) -> None:
     _secondary_trading(m)
 
 
-def _vendor_share_of(m: Any, lab: Any, vendor: str) -> float:
-    delivered = [(m.by_name[c.cloud], c.delivered_gw) for c in lab.contracts if c.delivered_gw > 0]
-    total = sum(gw for _, gw in delivered)
-    return sum(cl.vendor_mix.get(vendor, 0.0) * gw for cl, gw in delivered) / total if total > 0 else 0.0
+def _delivered_by_cloud(m: Any, lab: Any) -> list[tuple[Any, float]]:
+    """(cloud, GW) of each of the lab's contracts that delivered this step, in the book's order."""
+    return [(m.by_name[c.cloud], c.delivered_gw) for c in lab.contracts if c.delivered_gw > 0]
+
+
+def _vendor_share_of(m: Any, lab: Any, vendor: str, delivered: list[tuple[Any, float]] | None = None) -> float:
+    """Share of the lab's delivered GW that runs on `vendor`'s chips (`delivered`: the lab's
+    `_delivered_by_cloud`, when the caller has it)."""
+    if delivered is None:
+        delivered = _delivered_by_cloud(m, lab)
+    total = sum([gw for _, gw in delivered])
+    return sum([cl.vendor_mix.get(vendor, 0.0) * gw for cl, gw in delivered]) / total if total > 0 else 0.0
 
 
 def _deployment_deals(m: Any) -> None:
@@ -371,6 +391,7 @@ def _deployment_deals(m: Any) -> None:
         if new_gw <= 0 or lab.defaulted:
             continue
         vendor_share: dict[str, float] = {}  # by vendor: deliveries do not change while the deals pay
+        delivered = None  # the lab's deliveries by cloud, read once for all its vendors
         for deal in m.deals:
             if getattr(deal, "lab", None) != lab.name or not deal.active:
                 continue
@@ -378,7 +399,9 @@ def _deployment_deals(m: Any) -> None:
             if vendor.defaulted:
                 continue
             if deal.vendor not in vendor_share:
-                vendor_share[deal.vendor] = _vendor_share_of(m, lab, deal.vendor)
+                if delivered is None:
+                    delivered = _delivered_by_cloud(m, lab)
+                vendor_share[deal.vendor] = _vendor_share_of(m, lab, deal.vendor, delivered)
             gw = new_gw * vendor_share[deal.vendor]
             if isinstance(deal, EquityForDeployment):
                 amount = min(deal.tranche(gw), vendor.plan.financing_budget, max(0.0, vendor.books.cash))
@@ -638,11 +661,15 @@ def update_prices(m: Any) -> None:
     asks = [c.plan.contract_price for c in clouds if c.plan is not None]
     if asks:  # before the first step the opening price set by model.setup stands
         p.contract_price = sum(asks) / len(asks)
-    fleet = sum(c.fleet.gw for c in clouds)
-    powered = sum(c.powered_fleet_gw() for c in clouds)
-    idle = sum(max(0.0, c.powered_fleet_gw() - c.contracted_gw_at(m.steps) - c.spot_sold_gw) for c in clouds)
-    p.stranded_gw = sum(max(0.0, c.fleet.gw - c.connected_gw) for c in clouds)  # waiting for power
-    age = sum(c.fleet.average_age_years() * c.fleet.gw for c in clouds) / fleet if fleet > 0 else 0.0
+    # each cloud's fleet and powered GW read once (not once per sum); every sum keeps its terms and order
+    fleets = [c.fleet.gw for c in clouds]
+    powered_by_cloud = [c.powered_fleet_gw() for c in clouds]
+    fleet = sum(fleets)
+    powered = sum(powered_by_cloud)
+    step = m.steps
+    idle = sum([max(0.0, on - c.contracted_gw_at(step) - c.spot_sold_gw) for c, on in zip(clouds, powered_by_cloud)])
+    p.stranded_gw = sum([max(0.0, gw - c.connected_gw) for c, gw in zip(clouds, fleets)])  # waiting for power
+    age = sum([c.fleet.average_age_years() * gw for c, gw in zip(clouds, fleets)]) / fleet if fleet > 0 else 0.0
     p.spot_price = m.rules["market.spot_price"](p.contract_price, idle / powered if powered > 0 else 0.0, age,
                                                 m.params.gpus.efficiency_gain)
     p.collateral_factor = max(0.1, min(1.2, p.spot_price / p.contract_price)) if p.contract_price > 0 else 1.0

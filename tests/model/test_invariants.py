@@ -204,6 +204,19 @@ def test_a_stake_booked_at_the_wrong_value_is_caught(baseline):
     assert exc.difference == pytest.approx(1.0)
 
 
+def test_a_stake_off_by_less_than_the_tolerance_passes(baseline):
+    """The check clears an issuer whose stakes equal shares x price to the bit in one list
+    comparison; a stake a rounding error away takes the tolerance test, and passes it."""
+    model = RoundtripModel(baseline, rng=2, check_invariants=True)
+    model.step()
+    sheet = model.ledger.sheets["Nvidia"]
+    booked = sheet.assets["shares:CoreWeave"]
+    nudged = math.nextafter(booked, math.inf)
+    sheet.assets["shares:CoreWeave"] = nudged
+    sheet.net_worth += nudged - booked
+    check_invariants(model)
+
+
 def test_shares_held_not_equal_to_outstanding_is_caught(baseline):
     model = RoundtripModel(baseline, rng=2, check_invariants=True)
     model.registry.outstanding["OpenAI"] += 0.01
