@@ -27,11 +27,14 @@ class Fleet:
     def gw(self) -> float:
         # read many times a step; recomputed only when the vintages change
         if self._gw is None:
-            self._gw = sum(v.gw for v in self.vintages)
+            self._gw = sum([v.gw for v in self.vintages])
         return self._gw
 
     _gw: float | None = None
-    _value_cache: tuple | None = None  # (economic life, value at market factor 1)
+    # (economic life, each vintage's value at market factor 1, their sum or None until asked):
+    # a purchase changes only the last vintage, so only its term is recomputed (the sum is
+    # redone over the same terms in the same order, so it is the same number)
+    _value_cache: tuple | None = None
 
     def _changed(self) -> None:
         self._gw = None
@@ -39,7 +42,7 @@ class Fleet:
 
     @property
     def book_value(self) -> float:
-        return sum(v.book_value for v in self.vintages)
+        return sum([v.book_value for v in self.vintages])
 
     def average_age_years(self) -> float:
         gw = self.gw
@@ -53,9 +56,21 @@ class Fleet:
                 last.cost_per_gw = (last.cost_per_gw * last.gw + cost_per_gw * gw) / (last.gw + gw)
                 last.gw += gw
                 last.book_value += value
+                appended = False
             else:
                 self.vintages.append(Vintage(gw, cost_per_gw, age_months, value))
-            self._changed()
+                appended = True
+            self._gw = None
+            cache = self._value_cache
+            if cache is not None:
+                life, terms, _ = cache
+                v = self.vintages[-1]  # its term as economic_value computes it
+                term = v.gw * v.cost_per_gw * (left if (left := 1.0 - v.age_months / life) > 0.0 else 0.0)
+                if appended:
+                    terms.append(term)
+                else:
+                    terms[-1] = term
+                self._value_cache = (life, terms, None)
 
     def economic_value(self, market_factor: float, economic_life_months: float) -> float:
         """What the fleet would fetch: cost less value lost over the economic life, times the
@@ -63,10 +78,16 @@ class Fleet:
         cache = self._value_cache
         if cache is None or cache[0] != economic_life_months:
             # max(0.0, left) written as a conditional: the same number, without a call per vintage
-            value = sum([v.gw * v.cost_per_gw * (left if (left := 1.0 - v.age_months / economic_life_months) > 0.0 else 0.0)
-                         for v in self.vintages])
-            cache = self._value_cache = (economic_life_months, value)
-        return market_factor * cache[1]
+            terms = [v.gw * v.cost_per_gw * (left if (left := 1.0 - v.age_months / economic_life_months) > 0.0 else 0.0)
+                     for v in self.vintages]
+            value = sum(terms)
+            self._value_cache = (economic_life_months, terms, value)
+        else:
+            value = cache[2]
+            if value is None:
+                value = sum(cache[1])
+                self._value_cache = (economic_life_months, cache[1], value)
+        return market_factor * value
 
     def age_one_month(self, book_life_months: float, physical_life_months: float) -> tuple[float, float, float]:
         """Age every vintage; returns (book depreciation B$, GW scrapped, book value scrapped B$)."""

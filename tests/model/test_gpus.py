@@ -1,0 +1,43 @@
+"""The GPU fleet's cached values stay the numbers a fresh computation gives, to the bit."""
+
+from __future__ import annotations
+
+import copy
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from model.gpus import Fleet, Vintage
+
+
+def fresh_value(fleet: Fleet, life: float) -> float:
+    """The economic value at market factor 1 computed from scratch (a copy of the vintages)."""
+    return Fleet([Vintage(v.gw, v.cost_per_gw, v.age_months, v.book_value) for v in fleet.vintages]).economic_value(1.0, life)
+
+
+operation = st.one_of(
+    st.tuples(st.just("buy"), st.floats(0.0, 5.0), st.floats(1.0, 50.0)),
+    st.tuples(st.just("age"), st.just(0.0), st.just(0.0)),
+    st.tuples(st.just("ask"), st.floats(0.5, 2.0), st.just(0.0)),
+    st.tuples(st.just("copy"), st.just(0.0), st.just(0.0)),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(operation, max_size=40), st.sampled_from([24.0, 36.0, 37.5]))
+def test_economic_value_after_purchases_is_a_fresh_computation_bit_for_bit(operations, life):
+    fleet = Fleet()
+    fleet.add(3.0, 30.0, 12.0)
+    for op, x, y in operations:
+        if op == "buy":  # the same month's purchases merge into one vintage; a month later, a new one
+            fleet.add(x, y)
+        elif op == "age":
+            fleet.age_one_month(60.0, 72.0)
+        elif op == "copy":  # a model's copy shares nothing the original changes later
+            twin = copy.deepcopy(fleet)
+            fleet.add(1.0, 10.0)
+            assert twin.economic_value(1.0, life) == fresh_value(twin, life)
+        else:
+            assert fleet.economic_value(x, life) == x * fresh_value(fleet, life)
+        assert fleet.economic_value(1.0, life) == fresh_value(fleet, life)
+        assert fleet.gw == sum(v.gw for v in fleet.vintages)
