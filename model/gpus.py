@@ -92,7 +92,7 @@ class Fleet:
     def age_one_month(self, book_life_months: float, physical_life_months: float) -> tuple[float, float, float]:
         """Age every vintage; returns (book depreciation B$, GW scrapped, book value scrapped B$)."""
         depreciation = scrapped_gw = scrapped_value = 0.0
-        kept = []
+        scrapped = False
         for v in self.vintages:
             v.age_months += 1.0
             book, due = v.book_value, v.gw * v.cost_per_gw / book_life_months
@@ -102,9 +102,9 @@ class Fleet:
             if v.age_months >= physical_life_months:
                 scrapped_gw += v.gw
                 scrapped_value += v.book_value
-            else:
-                kept.append(v)
-        self.vintages = kept
+                scrapped = True
+        if scrapped:  # most months scrap nothing: the list is rebuilt only when a vintage goes
+            self.vintages = [v for v in self.vintages if v.age_months < physical_life_months]
         self._changed()
         return depreciation, scrapped_gw, scrapped_value
 

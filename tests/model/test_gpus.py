@@ -32,7 +32,7 @@ def test_economic_value_after_purchases_is_a_fresh_computation_bit_for_bit(opera
         if op == "buy":  # the same month's purchases merge into one vintage; a month later, a new one
             fleet.add(x, y)
         elif op == "age":
-            fleet.age_one_month(60.0, 72.0)
+            fleet.age_one_month(60.0, 24.0)  # the opening vintage is scrapped after 12 months
         elif op == "copy":  # a model's copy shares nothing the original changes later
             twin = copy.deepcopy(fleet)
             fleet.add(1.0, 10.0)
@@ -41,3 +41,14 @@ def test_economic_value_after_purchases_is_a_fresh_computation_bit_for_bit(opera
             assert fleet.economic_value(x, life) == x * fresh_value(fleet, life)
         assert fleet.economic_value(1.0, life) == fresh_value(fleet, life)
         assert fleet.gw == sum(v.gw for v in fleet.vintages)
+
+
+def test_ageing_scraps_exactly_the_vintages_past_their_physical_life():
+    fleet = Fleet()
+    fleet.add(1.0, 10.0, 70.0)
+    fleet.add(2.0, 20.0, 10.0)
+    fleet.add(3.0, 30.0, 71.0)
+    depreciation, gw, value = fleet.age_one_month(60.0, 72.0)
+    assert [v.gw for v in fleet.vintages] == [1.0, 2.0]
+    assert gw == 3.0 and fleet.gw == 3.0
+    assert value == 90.0 - 90.0 / 60.0  # its book value after this month's depreciation
