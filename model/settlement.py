@@ -36,7 +36,7 @@ ENERGY_HOURS = 730.0  # hours in a month
 
 
 # An obligation is a plain tuple, (debtor, creditor, amount, kind, loan or deal, principal): about
-# 80 are built, cleared and paid every month, and a tuple costs a tenth of a dataclass to build.
+# 80 are built, cleared and paid every month, and a tuple is about a fifth of a dataclass to build.
 # `loan` (kind "debt_service") is the loan serviced and `principal` the part of `amount` that
 # repays it; `deal` (kind "backstop") is the capacity backstop, whose cap counts what was paid.
 DEBT_SERVICE = "debt_service"
