@@ -579,11 +579,13 @@ def _covenant_breaches(m: Any) -> bool:
     """Loan-to-value covenants: a cloud above the limit repays the excess or defaults."""
     new_default = False
     max_ltv = m.params.credit.max_ltv
+    issued_by = m.loans.issued_by
     for cloud in m.clouds:
         if cloud.defaulted:
             continue
-        secured = [l for l in m.debts_of(cloud.name) if l.collateralised and l.outstanding > 0]
-        debt = sum(l.outstanding for l in secured)
+        # a list, not the book's view: a default below closes loans
+        secured = [l for l in issued_by(cloud.name) if l.collateralised and l.outstanding > 0]
+        debt = sum([l.outstanding for l in secured])
         if debt <= 0:
             continue
         collateral = cloud.fleet.economic_value(m.prices.collateral_factor, m.economic_life_months)
