@@ -105,7 +105,9 @@ class Fleet:
                 scrapped = True
         if scrapped:  # most months scrap nothing: the list is rebuilt only when a vintage goes
             self.vintages = [v for v in self.vintages if v.age_months < physical_life_months]
-        self._changed()
+            self._changed()
+        else:  # the same vintages, older: their GW (and its cached sum) stand, their value does not
+            self._value_cache = None
         return depreciation, scrapped_gw, scrapped_value
 
     def take(self, share: float) -> "Fleet":

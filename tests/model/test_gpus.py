@@ -52,3 +52,11 @@ def test_ageing_scraps_exactly_the_vintages_past_their_physical_life():
     assert [v.gw for v in fleet.vintages] == [1.0, 2.0]
     assert gw == 3.0 and fleet.gw == 3.0
     assert value == 90.0 - 90.0 / 60.0  # its book value after this month's depreciation
+
+
+def test_a_month_without_scrapping_keeps_the_fleets_gw_to_the_bit():
+    fleet = Fleet()
+    for month in range(30):
+        fleet.add(0.1 + month / 7.0, 10.0 + month)
+        fleet.age_one_month(60.0, 72.0)
+        assert fleet.gw == sum([v.gw for v in fleet.vintages])
