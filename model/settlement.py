@@ -223,8 +223,9 @@ def _clear(m: Any, obligations: list[tuple]) -> dict[str, float]:
         for name, total in owed.items():
             if total <= 0:
                 continue
-            can = max(0.0, cash[name] + incoming.get(name, 0.0)) / total
-            new = min(1.0, can)
+            funds = cash[name] + incoming.get(name, 0.0)
+            can = (funds if funds > 0.0 else 0.0) / total  # max(0.0, funds), without the call
+            new = can if can < 1.0 else 1.0  # min(1.0, can)
             if new < ratio[name] - 1e-12:
                 ratio[name] = new
                 changed = True
