@@ -25,12 +25,16 @@ class Fleet:
 
     @property
     def gw(self) -> float:
-        # read many times a step; recomputed only when the vintages change
+        # read many times a step; re-summed only when the vintages change
         if self._gw is None:
-            self._gw = sum([v.gw for v in self.vintages])
+            gws = self._gws
+            if gws is None:
+                gws = self._gws = [v.gw for v in self.vintages]
+            self._gw = sum(gws)
         return self._gw
 
     _gw: float | None = None
+    _gws: list | None = None  # each vintage's GW, in order: a purchase updates the last one
     # (economic life, each vintage's value at market factor 1, their sum or None until asked):
     # a purchase changes only the last vintage, so only its term is recomputed (the sum is
     # redone over the same terms in the same order, so it is the same number)
@@ -38,6 +42,7 @@ class Fleet:
 
     def _changed(self) -> None:
         self._gw = None
+        self._gws = None
         self._value_cache = None
 
     @property
@@ -61,6 +66,12 @@ class Fleet:
                 self.vintages.append(Vintage(gw, cost_per_gw, age_months, value))
                 appended = True
             self._gw = None
+            gws = self._gws
+            if gws is not None:
+                if appended:
+                    gws.append(gw)
+                else:
+                    gws[-1] = last.gw
             cache = self._value_cache
             if cache is not None:
                 life, terms, _ = cache
