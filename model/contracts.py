@@ -54,9 +54,11 @@ class Loan:
 
     def principal_due(self) -> float:
         """Bonds: what matured and was not rolled over; otherwise equal instalments."""
-        if self.bullet:
-            return min(self.outstanding, self.due_now)
-        return min(self.outstanding, self.outstanding / max(self.months_left, 1))
+        # min() and max() written as conditionals (the same numbers, without two calls: this is
+        # asked for every loan every month, and again for the firms' cost estimates)
+        outstanding = self.outstanding
+        due = self.due_now if self.bullet else outstanding / (months if (months := self.months_left) > 1 else 1)
+        return due if due < outstanding else outstanding
 
     def matures_now(self) -> bool:
         return self.bullet and self.months_left <= 1 and self.outstanding > 0
@@ -70,7 +72,8 @@ class Loan:
         self.months_left = self.term_months + 1  # the month's instalment counts it down to the full term
 
     def paid_instalment(self) -> None:
-        self.months_left = max(0, self.months_left - 1)
+        left = self.months_left - 1
+        self.months_left = left if left > 0 else 0  # max(0, left), without the call
         self.due_now = 0.0
 
     def draw(self, amount: float, rate: float) -> None:

@@ -25,21 +25,29 @@ class Fleet:
 
     @property
     def gw(self) -> float:
-        # read many times a step; recomputed only when the vintages change
+        # read many times a step; re-summed only when the vintages change
         if self._gw is None:
-            self._gw = sum(v.gw for v in self.vintages)
+            gws = self._gws
+            if gws is None:
+                gws = self._gws = [v.gw for v in self.vintages]
+            self._gw = sum(gws)
         return self._gw
 
     _gw: float | None = None
-    _value_cache: tuple | None = None  # (economic life, value at market factor 1)
+    _gws: list | None = None  # each vintage's GW, in order: a purchase updates the last one
+    # (economic life, each vintage's value at market factor 1, their sum or None until asked):
+    # a purchase changes only the last vintage, so only its term is recomputed (the sum is
+    # redone over the same terms in the same order, so it is the same number)
+    _value_cache: tuple | None = None
 
     def _changed(self) -> None:
         self._gw = None
+        self._gws = None
         self._value_cache = None
 
     @property
     def book_value(self) -> float:
-        return sum(v.book_value for v in self.vintages)
+        return sum([v.book_value for v in self.vintages])
 
     def average_age_years(self) -> float:
         gw = self.gw
@@ -53,9 +61,27 @@ class Fleet:
                 last.cost_per_gw = (last.cost_per_gw * last.gw + cost_per_gw * gw) / (last.gw + gw)
                 last.gw += gw
                 last.book_value += value
+                appended = False
             else:
                 self.vintages.append(Vintage(gw, cost_per_gw, age_months, value))
-            self._changed()
+                appended = True
+            self._gw = None
+            gws = self._gws
+            if gws is not None:
+                if appended:
+                    gws.append(gw)
+                else:
+                    gws[-1] = last.gw
+            cache = self._value_cache
+            if cache is not None:
+                life, terms, _ = cache
+                v = self.vintages[-1]  # its term as economic_value computes it
+                term = v.gw * v.cost_per_gw * (left if (left := 1.0 - v.age_months / life) > 0.0 else 0.0)
+                if appended:
+                    terms.append(term)
+                else:
+                    terms[-1] = term
+                self._value_cache = (life, terms, None)
 
     def economic_value(self, market_factor: float, economic_life_months: float) -> float:
         """What the fleet would fetch: cost less value lost over the economic life, times the
@@ -63,15 +89,21 @@ class Fleet:
         cache = self._value_cache
         if cache is None or cache[0] != economic_life_months:
             # max(0.0, left) written as a conditional: the same number, without a call per vintage
-            value = sum([v.gw * v.cost_per_gw * (left if (left := 1.0 - v.age_months / economic_life_months) > 0.0 else 0.0)
-                         for v in self.vintages])
-            cache = self._value_cache = (economic_life_months, value)
-        return market_factor * cache[1]
+            terms = [v.gw * v.cost_per_gw * (left if (left := 1.0 - v.age_months / economic_life_months) > 0.0 else 0.0)
+                     for v in self.vintages]
+            value = sum(terms)
+            self._value_cache = (economic_life_months, terms, value)
+        else:
+            value = cache[2]
+            if value is None:
+                value = sum(cache[1])
+                self._value_cache = (economic_life_months, cache[1], value)
+        return market_factor * value
 
     def age_one_month(self, book_life_months: float, physical_life_months: float) -> tuple[float, float, float]:
         """Age every vintage; returns (book depreciation B$, GW scrapped, book value scrapped B$)."""
         depreciation = scrapped_gw = scrapped_value = 0.0
-        kept = []
+        scrapped = False
         for v in self.vintages:
             v.age_months += 1.0
             book, due = v.book_value, v.gw * v.cost_per_gw / book_life_months
@@ -81,10 +113,12 @@ class Fleet:
             if v.age_months >= physical_life_months:
                 scrapped_gw += v.gw
                 scrapped_value += v.book_value
-            else:
-                kept.append(v)
-        self.vintages = kept
-        self._changed()
+                scrapped = True
+        if scrapped:  # most months scrap nothing: the list is rebuilt only when a vintage goes
+            self.vintages = [v for v in self.vintages if v.age_months < physical_life_months]
+            self._changed()
+        else:  # the same vintages, older: their GW (and its cached sum) stand, their value does not
+            self._value_cache = None
         return depreciation, scrapped_gw, scrapped_value
 
     def take(self, share: float) -> "Fleet":

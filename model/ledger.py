@@ -150,11 +150,13 @@ class Ledger:
                 payer_cash -= own
             if traced > 0.0:
                 share = traced / payer_cash if payer_cash > traced else 1.0
-                for k, held in enumerate(src):
+                k = 0  # a counter, not enumerate: no (k, held) tuple per tag on the hot path
+                for held in src:
                     if held:  # tags are never negative and share > 0: an empty tag moves nothing
                         moved = held * share
                         src[k] -= moved
                         dst[k] += moved
+                    k += 1
             if payee in OUTSIDE:
                 dst[:] = self._no_tags
             else:
@@ -337,11 +339,13 @@ class Ledger:
             payer_cash -= own
         if traced > 0.0:
             share = traced / payer_cash if payer_cash > traced else 1.0
-            for k, held in enumerate(src):
+            k = 0
+            for held in src:
                 if held:  # tags are never negative and share > 0: an empty tag moves nothing
                     moved = held * share
                     src[k] -= moved
                     dst[k] += moved
+                k += 1
         if payee in OUTSIDE:
             dst[:] = self._no_tags  # money that leaves the economy is no longer traced
         else:

@@ -35,18 +35,12 @@ from model.setup import end_contract, get_facility
 ENERGY_HOURS = 730.0  # hours in a month
 
 
-@dataclass(slots=True)
-class Obligation:
-    debtor: str
-    creditor: str
-    amount: float
-    kind: str
-    payer_side: tuple = (NET_WORTH, "")
-    payee_side: tuple = (NET_WORTH, "")
-    loan: Any = None
-    principal: float = 0.0
-    source_tag: str | None = None
-    deal: Any = None  # a capacity backstop, whose cap counts what was actually paid
+# An obligation is a plain tuple, (debtor, creditor, amount, kind, loan or deal, principal): about
+# 80 are built, cleared and paid every month, and a tuple is about a fifth of a dataclass to build.
+# `loan` (kind "debt_service") is the loan serviced and `principal` the part of `amount` that
+# repays it; `deal` (kind "backstop") is the capacity backstop, whose cap counts what was paid.
+DEBT_SERVICE = "debt_service"
+BACKSTOP = "backstop"
 
 
 def settle(m: Any) -> None:
@@ -159,18 +153,19 @@ def _outside_sales(m: Any) -> None:
 # ----------------------------------------------------------------------------- obligations
 
 
-def _obligations(m: Any) -> list[Obligation]:
+def _obligations(m: Any) -> list[tuple]:
     step, s = m.steps, m.params
-    due: list[Obligation] = []
+    due: list[tuple] = []
+    append = due.append
     for lab in m.labs:
         if lab.defaulted:
             continue
-        if lab.name not in m.missed_payments:
+        name = lab.name
+        if name not in m.missed_payments:
             for c in lab.contracts:
                 if c.delivered_gw > 0 and c.live(step):  # most contracts on the book have not started
-                    due.append(Obligation(lab.name, c.cloud, c.rent_due(), "compute_rent"))
-        due.append(Obligation(lab.name, REST_OF_WORLD, lab.config.opex + lab.config.opex_share * lab.services_revenue,
-                              "opex"))
+                    append((name, c.cloud, c.rent_due(), "compute_rent", None, 0.0))
+        append((name, REST_OF_WORLD, lab.config.opex + lab.config.opex_share * lab.services_revenue, "opex", None, 0.0))
     for cloud in m.clouds:
         if cloud.defaulted:
             continue
@@ -178,58 +173,59 @@ def _obligations(m: Any) -> list[Obligation]:
         price = m.prices.power_price.get(cloud.utility_name, s.power.base_price)
         bill = billed_gw * s.power.pue * ENERGY_HOURS * price / 1e6
         seller = REST_OF_WORLD if m.by_name[cloud.utility_name].defaulted else cloud.utility_name
-        due.append(Obligation(cloud.name, seller, bill, "power"))
-        due.append(Obligation(cloud.name, REST_OF_WORLD, cloud.config.opex + s.gpus.opex_per_gw_month * cloud.fleet.gw, "opex"))
+        append((cloud.name, seller, bill, "power", None, 0.0))
+        append((cloud.name, REST_OF_WORLD, cloud.config.opex + s.gpus.opex_per_gw_month * cloud.fleet.gw, "opex", None, 0.0))
         cloud.power_bill = bill
     for deal in m.deals:
         if isinstance(deal, CapacityBackstop) and not m.by_name[deal.vendor].defaulted and not m.by_name[deal.cloud].defaulted:
             cloud = m.by_name[deal.cloud]
             pay = deal.payment(max(0.0, cloud.spot_capacity_gw - cloud.spot_sold_gw), step)
             if pay > 0:
-                due.append(Obligation(deal.vendor, deal.cloud, pay, "backstop", source_tag=deal.vendor, deal=deal))
+                append((deal.vendor, deal.cloud, pay, BACKSTOP, deal, 0.0))
     for vendor in m.vendors:
         if not vendor.defaulted:
-            due.append(Obligation(vendor.name, REST_OF_WORLD, vendor.plan.opex, "opex"))
+            append((vendor.name, REST_OF_WORLD, vendor.plan.opex, "opex", None, 0.0))
     for utility in m.utilities:
         if utility.defaulted:
             continue
-        sales = sum(c.power_bill for c in m.clouds if c.utility_name == utility.name and not c.defaulted)
-        due.append(Obligation(utility.name, REST_OF_WORLD, utility.config.opex + s.power.fuel_cost_share * sales, "fuel"))
-        utility.load_gw = sum(c.powered_fleet_gw() for c in m.clouds if c.utility_name == utility.name and not c.defaulted) * s.power.pue
+        sales = sum([c.power_bill for c in m.clouds if c.utility_name == utility.name and not c.defaulted])
+        append((utility.name, REST_OF_WORLD, utility.config.opex + s.power.fuel_cost_share * sales, "fuel", None, 0.0))
+        utility.load_gw = sum([c.powered_fleet_gw() for c in m.clouds if c.utility_name == utility.name and not c.defaulted]) * s.power.pue
+    by_name = m.by_name
     for loan in m.loans.values():
-        if m.by_name[loan.issuer].defaulted:
+        if by_name[loan.issuer].defaulted:
             continue
         interest, principal = loan.interest_due(), loan.principal_due()
-        due.append(Obligation(loan.issuer, loan.holder, interest + principal, "debt_service", loan=loan,
-                              principal=principal))
+        append((loan.issuer, loan.holder, interest + principal, DEBT_SERVICE, loan, principal))
     return due
 
 
 # ----------------------------------------------------------------------------- clearing
 
 
-def _clear(m: Any, obligations: list[Obligation]) -> dict[str, float]:
+def _clear(m: Any, obligations: list[tuple]) -> dict[str, float]:
     """Eisenberg-Noe clearing: the share of its obligations each firm can pay, given what its
     debtors pay it. Starts from full payment and lowers payments until consistent."""
     owed: dict[str, float] = defaultdict(float)
     incoming: dict[str, float] = defaultdict(float)
-    for o in obligations:  # the first round, at full payment (x * 1.0 == x), in the same pass
-        owed[o.debtor] += o.amount
-        incoming[o.creditor] += o.amount
+    for debtor, creditor, amount, _, _, _ in obligations:  # the first round, at full payment (x * 1.0 == x)
+        owed[debtor] += amount
+        incoming[creditor] += amount
     by_name = m.by_name
     cash = {name: by_name[name].books.cash for name in owed}
     ratio = {name: 1.0 for name in owed}
     for round_ in range(50):
         if round_:
             incoming = defaultdict(float)
-            for o in obligations:
-                incoming[o.creditor] += o.amount * ratio[o.debtor]
+            for debtor, creditor, amount, _, _, _ in obligations:
+                incoming[creditor] += amount * ratio[debtor]
         changed = False
         for name, total in owed.items():
             if total <= 0:
                 continue
-            can = max(0.0, cash[name] + incoming.get(name, 0.0)) / total
-            new = min(1.0, can)
+            funds = cash[name] + incoming.get(name, 0.0)
+            can = (funds if funds > 0.0 else 0.0) / total  # max(0.0, funds), without the call
+            new = can if can < 1.0 else 1.0  # min(1.0, can)
             if new < ratio[name] - 1e-12:
                 ratio[name] = new
                 changed = True
@@ -238,12 +234,12 @@ def _clear(m: Any, obligations: list[Obligation]) -> dict[str, float]:
     return ratio
 
 
-def _emergency_funding(m: Any, name: str, obligations: list[Obligation]) -> bool:
+def _emergency_funding(m: Any, name: str, obligations: list[tuple]) -> bool:
     """A firm about to fall short sells the stakes it holds, then tries a distressed round."""
     from model.markets import funding_round
 
     firm = m.by_name[name]
-    due = sum(o.amount for o in obligations if o.debtor == name)
+    due = sum([amount for debtor, _, amount, _, _, _ in obligations if debtor == name])
     short = due - firm.books.cash
     if short <= 0:
         return False
@@ -285,23 +281,23 @@ def sell_stakes(m: Any, firm: Any, wanted: float) -> float:
     return raised
 
 
-def _pay(m: Any, obligations: list[Obligation], ratios: dict[str, float]) -> None:
+def _pay(m: Any, obligations: list[tuple], ratios: dict[str, float]) -> None:
     transfer, service_debt = m.ledger.transfer, m.ledger.service_debt
-    for o in obligations:
-        paid = o.amount * ratios[o.debtor]
+    for debtor, creditor, amount, kind, contract, principal in obligations:
+        ratio = ratios[debtor]
+        paid = amount * ratio
         if paid <= 0:
             continue
-        loan = o.loan
-        if loan is not None:  # a short debtor pays interest and principal in the same proportion
-            ratio = ratios[o.debtor]
-            principal = o.principal * ratio
-            loan.outstanding -= principal
-            loan.paid_instalment()
-            service_debt(o.debtor, o.creditor, (o.amount - o.principal) * ratio, principal, loan.account)
-        else:
-            transfer(o.debtor, o.creditor, paid, o.kind, o.payer_side, o.payee_side, o.source_tag)
-            if o.deal is not None:
-                o.deal.paid += paid
+        if contract is None:
+            transfer(debtor, creditor, paid, kind)
+        elif kind == DEBT_SERVICE:  # a short debtor pays interest and principal in the same proportion
+            paid_principal = principal * ratio
+            contract.outstanding -= paid_principal
+            contract.paid_instalment()
+            service_debt(debtor, creditor, (amount - principal) * ratio, paid_principal, contract.account)
+        else:  # a capacity backstop: the vendor's own money, tagged as such
+            transfer(debtor, creditor, paid, kind, source_tag=debtor)
+            contract.paid += paid
 
 
 # ----------------------------------------------------------------------------- default
@@ -584,11 +580,13 @@ def _covenant_breaches(m: Any) -> bool:
     """Loan-to-value covenants: a cloud above the limit repays the excess or defaults."""
     new_default = False
     max_ltv = m.params.credit.max_ltv
+    issued_by = m.loans.issued_by
     for cloud in m.clouds:
         if cloud.defaulted:
             continue
-        secured = [l for l in m.debts_of(cloud.name) if l.collateralised and l.outstanding > 0]
-        debt = sum(l.outstanding for l in secured)
+        # a list, not the book's view: a default below closes loans
+        secured = [l for l in issued_by(cloud.name) if l.collateralised and l.outstanding > 0]
+        debt = sum([l.outstanding for l in secured])
         if debt <= 0:
             continue
         collateral = cloud.fleet.economic_value(m.prices.collateral_factor, m.economic_life_months)
