@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import importlib
 import math
+from array import array
 import os
 import re
 import signal
@@ -426,7 +427,8 @@ class SweepReport:
     chunks: int = 0
     chunk_size: int = 0
     interrupted: bool = False
-    ran_ids: list[int] = field(default_factory=list, repr=False)
+    # run ids executed by this session, 8 bytes each (a list of ints costs 36: 3.6 MB at 100,000 runs)
+    ran_ids: array = field(default_factory=lambda: array("q"), repr=False)
 
     @property
     def runs_per_s(self) -> float:
