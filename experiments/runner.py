@@ -260,15 +260,26 @@ class LocalPoolBackend:
         tasks = iter(tasks)
         retry: list[ChunkTask] = []
 
-        def fill() -> None:
+        def fill() -> bool:
+            """Submit until `max_inflight` chunks are out; False if the pool broke first."""
             while len(self.inflight) < self.max_inflight:
                 task = retry.pop(0) if retry else next(tasks, None)
                 if task is None:
-                    return
-                self.inflight[self.pool.submit(execute_chunk, task)] = task
+                    return True
+                try:
+                    future = self.pool.submit(execute_chunk, task)
+                except BrokenProcessPool:  # a worker died since the last wait: this chunk never started
+                    retry.insert(0, task)
+                    return False
+                self.inflight[future] = task
+            return True
 
-        fill()
-        while self.inflight:
+        while True:
+            if not fill() and not self.inflight:
+                self._restart_pool()  # no chunk in flight will report the break: restart now
+                continue
+            if not self.inflight:
+                return
             done, _ = wait(list(self.inflight), return_when=FIRST_COMPLETED)
             broken = False
             for future in done:
@@ -293,11 +304,13 @@ class LocalPoolBackend:
                         task.attempts += 1
                         retry.append(task)
                 self.inflight.clear()
-                self.pool.shutdown(wait=False, cancel_futures=True)
-                self.pool = self._new_pool()
-                self.restarts += 1
+                self._restart_pool()
                 retry.sort(key=lambda t: t.index)
-            fill()
+
+    def _restart_pool(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        self.pool = self._new_pool()
+        self.restarts += 1
 
     def interrupt(self, grace: float | None = None) -> Iterator[tuple[ChunkTask, Any]]:
         """Cancel queued chunks, wait for the running ones and hand back what they return."""
