@@ -49,12 +49,22 @@ class Investor(mesa.Agent):
         together (`InvestorPanel`), this investor's row of their table, read on first use."""
         if self._targets is None:
             firms, table, row = self._target_row
-            self._targets = dict(zip(firms, table[row].tolist()))
+            # from here on this dict is the targets: an edit to it must be what is traded
+            self._targets, self._target_row = dict(zip(firms, table[row].tolist())), None
         return self._targets
 
     @targets.setter
     def targets(self, targets: dict[str, float]) -> None:
         self._targets, self._target_row = targets, None
+
+    def take_row(self, firms: list[str], table: np.ndarray, row: int) -> None:
+        """Targets decided together with other investors: row `row` of `table` (B$ by firm)."""
+        self._targets, self._target_row = None, (firms, table, row)
+
+    def decided_in(self, table: np.ndarray) -> bool:
+        """Whether this investor's targets are still its row of `table` (nobody read them as a
+        dict, which may have been edited, or set new ones since)."""
+        return self._target_row is not None and self._target_row[1] is table
 
     def decide(self) -> None:
         """Pick this month's strategy by the strategies' fitness (one uniform draw from the
@@ -101,7 +111,7 @@ class InvestorPanel:
         if self._table is None or investors != self.investors or firms != self._table[0]:
             return None
         table = self._table[1]
-        if any(i._target_row is None or i._target_row[1] is not table for i in investors):
+        if not all(i.decided_in(table) for i in investors):
             return None
         return table
 
@@ -111,9 +121,11 @@ class InvestorPanel:
         investors, rules, cfg, book = self.investors, model.rules, model.params.investors, model.strategies
         if not investors:
             return
+        # the one-pass paths read the model's rules: an investor given rules of its own decides alone
+        shared = all(i.rules is rules for i in investors)
         # one draw per investor in turn: the same numbers as one call each
         draws = model.rng_for("trading").random(len(investors)).tolist()
-        if rules["investor.strategy_choice"] is logit_switching:
+        if shared and rules["investor.strategy_choice"] is logit_switching:
             picks = pick_strategies([i.strategy for i in investors], book.shares(cfg.intensity_of_choice), draws)
             for investor, strategy in zip(investors, picks):
                 investor.strategy = strategy
@@ -122,7 +134,7 @@ class InvestorPanel:
                 investor.choose_strategy(draw)
         expected = model.expected_returns
         firms = list(next(iter(expected.values()), ()))
-        if rules["investor.allocation"] is not tilt or any(list(e) != firms for e in expected.values()):
+        if not shared or rules["investor.allocation"] is not tilt or any(list(e) != firms for e in expected.values()):
             for investor in investors:
                 investor.set_targets()
             return
@@ -138,5 +150,5 @@ class InvestorPanel:
         wealth = [i.books.total_assets for i in investors]
         table = weights * np.array(scale)[:, None] * np.array(wealth)[:, None]
         for row, investor in enumerate(investors):
-            investor._targets, investor._target_row = None, (firms, table, row)
+            investor.take_row(firms, table, row)
         self._table = (firms, table)

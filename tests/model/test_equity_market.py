@@ -12,7 +12,7 @@ import operator
 import numpy as np
 import pytest
 
-from agents.investor import STRATEGIES, InvestorPanel
+from agents.investor import STRATEGIES, InvestorPanel, target_weights
 from agents.rules import investor_rules
 from model.economy import RoundtripModel
 from model.investing import StrategyBook
@@ -212,6 +212,37 @@ def test_targets_set_after_deciding_together_are_the_ones_traded():
     assert m.investor_panel.target_table(investors, firms) is not None
     investors[0].targets = {firm: 0.0 for firm in firms}
     assert m.investor_panel.target_table(investors, firms) is None
+
+
+def test_targets_edited_in_place_after_deciding_together_are_the_ones_traded():
+    """Reading an investor's targets gives a dict; an edit to that dict is what gets traded."""
+    m = RoundtripModel(load_scenario("baseline"), rng=2, check_invariants=False)
+    m.step()
+    m.decide()
+    investors, firms = list(m.investors), list(m.expected_returns["trend"])
+    investors[0].targets[firms[0]] = 0.0
+    assert m.investor_panel.target_table(investors, firms) is None
+
+
+def test_an_investor_with_rules_of_its_own_decides_by_them():
+    """The one-pass paths read the model's rules; an investor given its own rules (a
+    heterogeneous-agents experiment) is decided investor by investor, by its rules."""
+    from tests.model.custom_investor_rules import half_tilt
+
+    m = RoundtripModel(load_scenario("baseline"), rng=2, check_invariants=False)
+    m.step()
+    loner = m.investors.to_list()[0]
+    loner.rules = {**m.rules, "investor.allocation": half_tilt}
+    m.decide()
+    firms = list(m.expected_returns["trend"])
+    assert m.investor_panel.target_table(list(m.investors), firms) is None
+    inv = m.params.investors
+    weights = target_weights(m.expected_returns[loner.strategy], loner.base_weights, half_tilt, inv.risk_aversion,
+                             inv.max_equity_share)
+    assert loner.targets == {f: w * loner.books.total_assets for f, w in weights.items()}
+    tilted = target_weights(m.expected_returns[loner.strategy], loner.base_weights, m.rules["investor.allocation"],
+                            inv.risk_aversion, inv.max_equity_share)
+    assert loner.targets != {f: w * loner.books.total_assets for f, w in tilted.items()}
 
 
 def _cost_basis_trade_by_trade(cost, listed, investors, held, delta, price):
