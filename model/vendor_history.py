@@ -22,10 +22,13 @@ import hashlib
 from collections import OrderedDict
 from typing import Any
 
+from agents.rules import resolve_all
+
 BURN_IN_SEED = 0
 CACHE_SCENARIOS = 256  # a few KB each; a sweep over more points recomputes the oldest
 
-_chain_purchases: OrderedDict[str, dict[str, float]] = OrderedDict()  # scenario digest -> vendor -> B$/month
+# scenario and rules digest -> (the rule functions, vendor -> B$/month)
+_chain_purchases: OrderedDict[str, tuple[tuple, dict[str, float]]] = OrderedDict()
 
 
 class _Discard:
@@ -47,14 +50,18 @@ def chain_purchases(scenario: Any) -> dict[str, float]:
     months of the calm burn-in of `scenario` (computed once per scenario and process)."""
     # demand on its trend and no scheduled shock: the opening must not know the run's shocks
     calm = scenario.with_overrides({"end_market.volatility": 0.0, "shocks": []})
-    key = hashlib.sha256(calm.model_dump_json().encode()).hexdigest()
+    # the rules a name resolves to can change in a process (a rule re-registered under its
+    # name, a new default), so the key holds the functions as well as the scenario's text
+    # (the entry keeps the functions alive, so no other function can take their ids meanwhile)
+    funcs = tuple(sorted(resolve_all(calm.rules).items()))
+    key = hashlib.sha256((calm.model_dump_json() + repr([(slot, id(f)) for slot, f in funcs])).encode()).hexdigest()
     if key in _chain_purchases:
         _chain_purchases.move_to_end(key)
     else:
-        _chain_purchases[key] = _burn_in(calm)
+        _chain_purchases[key] = (funcs, _burn_in(calm))
         if len(_chain_purchases) > CACHE_SCENARIOS:
             _chain_purchases.popitem(last=False)
-    return dict(_chain_purchases[key])
+    return dict(_chain_purchases[key][1])
 
 
 def _burn_in(calm: Any) -> dict[str, float]:

@@ -237,4 +237,24 @@ def test_the_burn_in_cache_keeps_a_bounded_number_of_scenarios(monkeypatch):
     monkeypatch.setattr(vendor_history, "_burn_in", lambda calm: {"Nvidia": calm.end_market.initial_spend})
     for spend in (1.0, 2.0, 3.0):
         vendor_history.chain_purchases(load_scenario("baseline", {"end_market.initial_spend": spend}))
-    assert list(vendor_history._chain_purchases.values()) == [{"Nvidia": 2.0}, {"Nvidia": 3.0}]
+    assert [bought for _, bought in vendor_history._chain_purchases.values()] == [{"Nvidia": 2.0}, {"Nvidia": 3.0}]
+
+
+def test_a_rule_re_registered_under_its_name_gets_its_own_burn_in(monkeypatch):
+    """The cache key holds the functions the rule names resolve to, not only the scenario's
+    text: re-registering a rule under the same name (a notebook, the live page) must not reuse
+    the opening the old function produced."""
+    from collections import OrderedDict
+
+    import agents.rules as registry
+    from model import vendor_history
+
+    monkeypatch.setattr(vendor_history, "_chain_purchases", OrderedDict())
+    monkeypatch.setattr(vendor_history, "_burn_in", lambda calm: {"Nvidia": 1.0})
+    scenario = load_scenario("baseline")
+    vendor_history.chain_purchases(scenario)
+    monkeypatch.setitem(registry._REGISTRY, "lab.funding", dict(registry._REGISTRY["lab.funding"]))
+    default = registry.resolve("lab.funding")
+    registry.rule("lab.funding", default.rule_name)(lambda cash, monthly_burn, runway_months, sentiment: 0.0)
+    vendor_history.chain_purchases(scenario)
+    assert len(vendor_history._chain_purchases) == 2
