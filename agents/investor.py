@@ -70,7 +70,8 @@ class Investor(mesa.Agent):
         """Pick this month's strategy by the strategies' fitness (one uniform draw from the
         trading stream), then target holdings of every listed firm: the starting weights
         tilted by that strategy's expectations (computed once per strategy and step by the
-        model)."""
+        model). The model decides all investors at once (`InvestorPanel`), with the same numbers;
+        this is the one-investor form, and the reference the panel is tested against."""
         self.choose_strategy(float(self.model.rng_for("trading").random()))
         self.set_targets()
 

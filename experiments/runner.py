@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import importlib
 import math
-from array import array
 import os
 import re
 import signal
@@ -30,6 +29,7 @@ import struct
 import sys
 import time
 import traceback
+from array import array
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -276,7 +276,14 @@ class LocalPoolBackend:
 
         while True:
             if not fill() and not self.inflight:
-                self._restart_pool()  # no chunk in flight will report the break: restart now
+                # no chunk in flight will report the break: count it against the chunk that could
+                # not be sent (so a pool that breaks every time cannot loop forever), restart now
+                task = retry[0]
+                task.attempts += 1
+                if task.attempts >= MAX_ATTEMPTS:
+                    retry.pop(0)
+                    yield task, (failed_chunk_records(task, f"WorkerDied: the pool broke {task.attempts} times before this chunk could start"), None)
+                self._restart_pool()
                 continue
             if not self.inflight:
                 return

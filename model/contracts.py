@@ -9,6 +9,7 @@ the share registry (equity).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 import numpy as np
 
@@ -151,7 +152,7 @@ class LoanBook(dict):
         return (type(self), (), None, None, iter(self.items()))
 
 
-_NO_LOANS: dict = {}
+_NO_LOANS = MappingProxyType({})  # read-only: shared by every issuer without loans
 
 
 @dataclass(slots=True)

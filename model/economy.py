@@ -159,6 +159,7 @@ class RoundtripModel(mesa.Model):
         self.expected_returns: dict[str, dict[str, float]] = {}
         self.investor_panel: InvestorPanel | None = None  # made at the first decide
         self.trading_desk = None  # the secondary market's fixed layout (markets._TradingDesk), made at the first trade
+        self._vendor_loan_share: tuple = ((), 0.0)  # (the vendors' shares, their mean): np.mean is slow on a short list
         markets.update_prices(self)
         if vendor_history:
             seed_vendor_history(self)
@@ -259,7 +260,6 @@ class RoundtripModel(mesa.Model):
     def export_factor(self, vendor: str) -> float:
         return 1.0 - self.export_bans.get(vendor, 0.0)
 
-    _vendor_loan_share: tuple = ((), 0.0)  # (the vendors' shares, their mean): np.mean is slow on a short list
 
     @property
     def vendor_loan_share(self) -> float:

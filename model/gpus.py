@@ -33,12 +33,14 @@ class Fleet:
             self._gw = sum(gws)
         return self._gw
 
-    _gw: float | None = None
-    _gws: list | None = None  # each vintage's GW, in order: a purchase updates the last one
+    # caches, not state: left out of the constructor, repr and equality
+    _gw: float | None = field(default=None, init=False, repr=False, compare=False)
+    # each vintage's GW, in order: a purchase updates the last one
+    _gws: list | None = field(default=None, init=False, repr=False, compare=False)
     # (economic life, each vintage's value at market factor 1, their sum or None until asked):
     # a purchase changes only the last vintage, so only its term is recomputed (the sum is
     # redone over the same terms in the same order, so it is the same number)
-    _value_cache: tuple | None = None
+    _value_cache: tuple | None = field(default=None, init=False, repr=False, compare=False)
 
     def _changed(self) -> None:
         self._gw = None
@@ -120,6 +122,11 @@ class Fleet:
         else:  # the same vintages, older: their GW (and its cached sum) stand, their value does not
             self._value_cache = None
         return depreciation, scrapped_gw, scrapped_value
+
+    def clear(self) -> None:
+        """Remove every vintage (what a defaulter's buyers did not take leaves the economy)."""
+        self.vintages = []
+        self._changed()
 
     def take(self, share: float) -> "Fleet":
         """Remove `share` of every vintage and return it as a fleet of its own (for sales)."""

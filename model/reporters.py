@@ -203,7 +203,8 @@ class RoundtripCollector(mesa.DataCollector):
     def __init__(self, model_reporters: dict[str, Any]) -> None:
         super().__init__(model_reporters=model_reporters)
         # (reporter, its column) in the reporters' order; a list, not bound `append`s, so that a
-        # deep copy of the model (the burn-in's) would copy the columns and not share them
+        # deep copy of the model (the live page's twin, a test's) copies the columns and does not
+        # share them
         self._columns = [(reporter, self.model_vars[name]) for name, reporter in self.model_reporters.items()]
 
     def collect(self, model: Any) -> None:

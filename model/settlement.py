@@ -403,8 +403,7 @@ def _fire_sale(m: Any, cloud: Any) -> None:
         rest = cloud.fleet.book_value
         m.gw_scrapped += cloud.fleet.gw
         m.losses.scrapped_gw += cloud.fleet.gw
-        cloud.fleet.vintages = []
-        cloud.fleet._changed()
+        cloud.fleet.clear()
         m.ledger.transfer(REST_OF_WORLD, cloud.name, rest, "fire_sale", payer_side=(NET_WORTH, ""), payee_side=(ASSET, "gpus"))
     m.log_event("fire_sale", cloud.name, f"{gw:.2f} GW of GPUs dumped for {price_total:.1f} B$ (economic value {value:.1f}); "
                                          f"compute prices fall {100 * (1 - math.exp(-impact)):.0f} %")

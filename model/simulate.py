@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,9 +76,6 @@ def fingerprint(result: RunResult) -> str:
     Speed work must leave results unchanged; the stored digest of baseline seeds 0-9
     (tests/model/test_digest.py) is built from this, so any change to a number, an event or a
     default shows."""
-    import hashlib
-    import json
-
     digest = hashlib.sha256()
     if result.series is not None:
         digest.update(",".join(result.series.columns).encode())
