@@ -252,7 +252,7 @@ class Ledger:
 
         Holders who pay in settle before those who are paid out (by net payment, largest first;
         ties in the given order), so the counterparty pays sellers with the buyers' money and its
-        tags. One call instead of a dict and a call per holder, with the tag moves written out.
+        tags. One call instead of a dict and a call per holder.
         """
         nets = list(map(sum, rows))  # a row's zeros add nothing to its sum
         payers_first = sorted(range(len(rows)), key=[-net for net in nets].__getitem__)  # stable
@@ -265,8 +265,7 @@ class Ledger:
             return
         counter_sheet = self.sheets[counterparty]
         counter_assets, liabilities = counter_sheet.assets, counter_sheet.liabilities
-        sheets, flows, tags = self.sheets, self.flows, self.tags
-        counter_tags = tags[counterparty]
+        sheets, flows = self.sheets, self.flows
         for k in payers_first:
             row = rows[k]
             if not any(row):
@@ -274,38 +273,13 @@ class Ledger:
             holder, net = holders[k], nets[k]
             assets = sheets[holder].assets
             if tag_index:
-                held_tags = tags[holder]
-                if net > 0:  # _move_tags(holder, counterparty, ...)
-                    cash = assets["cash"]
-                    share = net / cash if cash > net else 1.0
-                    for t, tagged in enumerate(held_tags):
-                        if tagged:
-                            moved = tagged * share
-                            held_tags[t] -= moved
-                            counter_tags[t] += moved
-                elif net < 0:  # _move_tags(counterparty, holder, ...)
-                    paid, cash = -net, counter_assets["cash"]
-                    share = paid / cash if cash > paid else 1.0
-                    for t, tagged in enumerate(counter_tags):
-                        if tagged:
-                            moved = tagged * share
-                            counter_tags[t] -= moved
-                            held_tags[t] += moved
-                    if holder in OUTSIDE:
-                        held_tags[:] = self._no_tags
-                    else:
-                        t = tag_index.get(holder)
-                        if t is not None:
-                            if kind == "chip_sale":
-                                self.round_tripped[holder] = self.round_tripped.get(holder, 0.0) + held_tags[t]
-                            held_tags[t] = 0.0
+                if net > 0:
+                    self._move_tags(holder, counterparty, assets["cash"], net, kind, None)
+                elif net < 0:
+                    self._move_tags(counterparty, holder, counter_assets["cash"], -net, kind, None)
                 cash = assets["cash"] - net
                 assets["cash"] = cash
-                total = sum(held_tags)  # _cap_tags(holder, cash)
-                if total > cash and total > 0.0:
-                    scale = max(cash, 0.0) / total
-                    for t in range(len(held_tags)):
-                        held_tags[t] *= scale
+                self._cap_tags(holder, cash)
             else:
                 assets["cash"] -= net
             for account, value in zip(accounts, row):
