@@ -82,7 +82,14 @@ def test_serial_interrupt_keeps_the_finished_runs_of_the_current_chunk(make_expe
     assert len(load_results(tmp_path / "out")) == 4
 
 
-def test_worker_killed_mid_batch_loses_and_duplicates_nothing(make_experiment, tmp_path):
+@pytest.mark.parametrize("wait_for_the_pool", [False, True], ids=["as it comes", "seen before the next chunk is sent"])
+def test_worker_killed_mid_batch_loses_and_duplicates_nothing(make_experiment, tmp_path, wait_for_the_pool):
+    """A worker dies (the OOM killer, here SIGKILL) mid-batch. The pool can also break between
+    two chunks: after the last results came back and before the next chunk is submitted, so the
+    submit itself raises. That once ended the sweep with BrokenProcessPool (1 run in 3 of the
+    first case); waiting until the pool has noticed makes that race certain."""
+    import time
+
     exp = load_experiment(make_experiment(shares="[0.1, 0.3, 0.7]", replications=6, levels=3, work_s=0.01))  # 54 runs
     killed = []
 
@@ -91,6 +98,9 @@ def test_worker_killed_mid_batch_loses_and_duplicates_nothing(make_experiment, t
             pid = backend.worker_pids()[0]
             os.kill(pid, signal.SIGKILL)
             killed.append(pid)
+            deadline = time.monotonic() + 60
+            while wait_for_the_pool and not backend.pool._broken and time.monotonic() < deadline:  # the executor's flag
+                time.sleep(0.01)
 
     report = run_experiment(exp, tmp_path / "out", workers=2, chunk_size=3, progress=False, on_chunk=kill_a_worker)
     assert killed and report.ran == 54 and report.failed == 0
@@ -103,31 +113,6 @@ def test_worker_killed_mid_batch_loses_and_duplicates_nothing(make_experiment, t
     assert raw["run_id"].is_unique and len(raw) == 54
     run_experiment(exp, tmp_path / "ref", workers=1, progress=False)
     _same(df, load_results(tmp_path / "ref"))
-
-
-def test_a_worker_death_seen_before_the_next_chunk_is_sent_loses_nothing(make_experiment, tmp_path):
-    """The pool can break between two chunks: a worker dies (the OOM killer, here SIGKILL) after
-    the last results came back and before the next chunk is submitted, so the submit itself
-    raises. That once ended the sweep with BrokenProcessPool (1 run in 3 of the test above);
-    waiting here until the pool has noticed makes the race certain."""
-    import time
-
-    exp = load_experiment(make_experiment(shares="[0.1, 0.3, 0.7]", replications=6, levels=3, work_s=0.01))  # 54 runs
-    killed = []
-
-    def kill_a_worker_and_wait_for_the_pool_to_notice(report, backend):
-        if not killed:
-            pid = backend.worker_pids()[0]
-            os.kill(pid, signal.SIGKILL)
-            killed.append(pid)
-            deadline = time.monotonic() + 60
-            while not backend.pool._broken and time.monotonic() < deadline:  # the executor's own flag
-                time.sleep(0.01)
-
-    report = run_experiment(exp, tmp_path / "out", workers=2, chunk_size=3, progress=False,
-                            on_chunk=kill_a_worker_and_wait_for_the_pool_to_notice)
-    assert killed and report.ran == 54 and report.failed == 0
-    assert sorted(load_results(tmp_path / "out")["run_id"]) == list(range(54))
 
 
 def test_small_sweeps_spread_over_about_twenty_chunks_per_worker():
