@@ -147,13 +147,13 @@ def default_sweep(tree: Path, name: str) -> float:
         first = out.stdout.strip().splitlines()[0] if out.stdout.strip() else out.stderr[-500:]
         print(f"  {name}: exit {out.returncode}; {first}")
         try:
-            import pandas as pd
+            from experiments.storage import load_results  # this tree's reader: every version writes runs/*.parquet
 
-            df = pd.concat(pd.read_parquet(p, columns=["elapsed_s", "steps"]) for p in sorted((out_dir / "runs").glob("*.parquet")))
+            df = load_results(out_dir, columns=["elapsed_s", "steps"])
             print(f"    {len(df)} runs of {int(df['steps'].max())} months; model time {df['elapsed_s'].sum():.1f} s summed, "
                   f"{1000 * df['elapsed_s'].mean():.0f} ms mean per run; runner overhead "
                   f"{(wall * 2 - df['elapsed_s'].sum()) / df['elapsed_s'].sum():.1%} (figures included)")
-        except Exception as exc:  # noqa: BLE001 - an older results layout: the wall time stands alone
+        except Exception as exc:  # noqa: BLE001 - a layout this reader does not know: the wall time stands alone
             print(f"    (per-run model times not read: {type(exc).__name__})")
         return wall
 

@@ -69,7 +69,7 @@ def capital_markets_capex(
     above its initial level and falls as credit spreads widen. The vendor sells `capex_share`
     of it. Never below zero.
     """
-    trend = outside_capex * capex_share / 12.0 * (1.0 + trend_growth) ** (months / 12.0)
+    trend = _outside_trend(outside_capex, capex_share, trend_growth, months)
     return trend * max(0.0, 1.0 + sentiment_elasticity * sentiment_change - spread_elasticity * spread_change)
 
 
@@ -85,4 +85,9 @@ def exogenous_trend(
     spread_elasticity: float,
 ) -> float:
     """Outside sales on their trend whatever the capital markets do (a control for experiments)."""
+    return _outside_trend(outside_capex, capex_share, trend_growth, months)
+
+
+def _outside_trend(outside_capex: float, capex_share: float, trend_growth: float, months: int) -> float:
+    """B$ a month: the vendor's share of the rest of the industry's capex, grown on its trend."""
     return outside_capex * capex_share / 12.0 * (1.0 + trend_growth) ** (months / 12.0)

@@ -14,6 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from experiments.commands import add_batch_options, check_workers
 from model.errors import UserError
 
 DEFAULT_SEEDS = 40
@@ -37,13 +38,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="override a parameter of scenario B only, e.g. --set vendors.*.financing_share=0 (repeatable)")
     p.add_argument("--out", default=None, help="results folder (default: results/compare/<A>-vs-<B>-<steps>m-<seeds>s)")
     p.add_argument("--json", action="store_true", help="print one JSON object (the statistics) instead of the summary")
-    p.add_argument("--workers", type=int, default=None, help="local worker processes (default: number of CPUs; 1 = in this process)")
-    p.add_argument("--scheduler", default=None, metavar="ADDR",
-                   help="run on a Dask cluster: tcp://HOST:PORT of a running scheduler, or 'local' for a LocalCluster")
     p.add_argument("--root-seed", type=int, default=DEFAULT_ROOT_SEED, help=f"root of the paired seeds (default: {DEFAULT_ROOT_SEED})")
-    p.add_argument("--retry-failed", action="store_true", help="run again the runs recorded as failed")
     p.add_argument("--no-figures", action="store_true", help="skip the figures (the table is still written)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_batch_options(p)
     p.add_argument("--simulator", default=None, metavar="MODULE:FUNCTION",
                    help="advanced: the function that runs one scenario (default: model.simulate:simulate)")
     p.set_defaults(func=main)
@@ -64,8 +61,7 @@ def main(args: argparse.Namespace) -> int:
     for flag, value in (("--seeds", args.seeds), ("--steps", args.steps)):
         if value < 1:
             raise UserError(f"{flag} {value}: expected a positive number")
-    if args.workers is not None and args.workers < 1:
-        raise UserError(f"--workers {args.workers}: expected a positive number of worker processes")
+    check_workers(args)
     text, label_a, label_b = comparison_toml(args.a, args.b, args.overrides, args.seeds, args.steps, args.root_seed, args.simulator)
     out = Path(args.out) if args.out else default_out(label_a, label_b, args.steps, args.seeds)
     with tempfile.TemporaryDirectory(prefix="roundtrip-compare-") as tmp:

@@ -13,6 +13,7 @@ import os
 import sys
 from pathlib import Path
 
+from experiments.commands import add_batch_options, check_workers
 from experiments.design import MAX_RUNS
 from experiments.runner import CHUNKS_PER_WORKER, MAX_CHUNK_RUNS
 from experiments.screen import DEFAULT_RANGE, DEFAULT_TRAJECTORIES
@@ -27,13 +28,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("experiment", nargs="?", default=None, help="experiment TOML file (default: experiments/phase_diagram.toml)")
     p.add_argument("--out", default=None, help="results folder (default: results/<experiment name>)")
-    p.add_argument("--workers", type=int, default=None, help="local worker processes (default: number of CPUs; 1 = in this process)")
-    p.add_argument("--scheduler", default=None, metavar="ADDR",
-                   help="run on a Dask cluster: tcp://HOST:PORT of a running scheduler, or 'local' for a LocalCluster")
     p.add_argument("--chunk-size", type=int, default=None, help=f"runs per task (default: about {CHUNKS_PER_WORKER} tasks per worker, at most {MAX_CHUNK_RUNS} runs each)")
-    p.add_argument("--retry-failed", action="store_true", help="run again the runs recorded as failed")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--no-figures", action="store_true", help="skip the figures (the per-point table is still written)")
+    add_batch_options(p)
     screen = p.add_argument_group("assumption screen (instead of an experiment file)")
     screen.add_argument("--screen", metavar="SCENARIO", default=None,
                         help="Morris screen over every numeric ASSUMPTION of SCENARIO (then: roundtrip analyze DIR)")
@@ -64,8 +61,7 @@ def main(args: argparse.Namespace) -> int:
     from experiments.design import load_experiment
     from experiments.runner import run_experiment
 
-    if args.workers is not None and args.workers < 1:
-        raise ExperimentError(f"--workers {args.workers}: expected a positive number of worker processes")
+    check_workers(args)
     if args.chunk_size is not None and args.chunk_size < 1:
         raise ExperimentError(f"--chunk-size {args.chunk_size}: expected a positive number of runs per task")
     if args.max_runs is not None and args.max_runs < 1:
