@@ -533,6 +533,22 @@ class _TradingDesk:
         # every pair's cost basis at once (KeyError if one has none)
         self.every_basis = operator.itemgetter(*self.keys) if len(self.keys) > 1 else None
 
+    def holdings(self, registers: dict[str, dict[str, float]]) -> np.ndarray:
+        """Every investor's shares in every listed firm, investors x firms in C order (numpy's
+        axis sums depend on the layout), read register by register."""
+        listed, names = self.listed, self.names
+        by_firm = None
+        if self.entries is not None:
+            try:
+                by_firm = [self.entries(registers[f]) for f in listed]
+            except KeyError:  # not every investor is on every register
+                pass
+        if by_firm is None:
+            by_firm = [list(map(registers[f].get, names, self.absent)) for f in listed]
+        # laid out firm by firm (fromiter: the registers hold floats), then transposed
+        return np.fromiter(itertools.chain.from_iterable(by_firm), float,
+                           len(listed) * len(names)).reshape(len(listed), len(names)).T.copy()
+
 
 def _trading_desk(m: Any, investors: list, listed: list[str]) -> _TradingDesk:
     desk = m.trading_desk
@@ -565,18 +581,7 @@ def _secondary_trading(m: Any) -> None:
         return
     desk = _trading_desk(m, investors, listed)
     names = desk.names
-    # shares, read register by register, then laid out investors x firms
-    held_by_firm = None
-    if desk.entries is not None:
-        try:
-            held_by_firm = [desk.entries(registers[f]) for f in listed]
-        except KeyError:  # not every investor is on every register
-            pass
-    if held_by_firm is None:
-        held_by_firm = [list(map(registers[f].get, names, desk.absent)) for f in listed]
-    # laid out firm by firm (fromiter: the registers hold floats), then investors x firms in C order
-    held = np.fromiter(itertools.chain.from_iterable(held_by_firm), float,
-                       len(listed) * len(names)).reshape(len(listed), len(names)).T.copy()
+    held = desk.holdings(registers)  # shares, investors x firms
     panel = m.investor_panel
     target = panel.target_table(investors, listed) if panel is not None else None  # B$
     if target is None:
